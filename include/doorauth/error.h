@@ -1,0 +1,126 @@
+/* doorauth — error codes.
+ *
+ * Every public function returns a door_err (DOOR_OK == 0 on success) or a
+ * value its header documents.  The list is one X-macro so that the enum,
+ * door_err_name() and door_strerror() can never disagree.  Codes are stable
+ * names: a program may print door_err_name() and a script may match on it.
+ *
+ * A door_detail record optionally says what failed, where (a file:line, a
+ * configuration key, a claim, an endpoint) and what to do.  Functions that
+ * accept a `door_detail *` fill it on failure and leave it alone on success;
+ * NULL is always allowed.  A detail never holds a secret.
+ */
+#ifndef DOORAUTH_ERROR_H
+#define DOORAUTH_ERROR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* XX(NAME, "message").  Append new codes at the end of their group. */
+#define DOOR_ERR_MAP(XX)                                                       \
+  /* general */                                                                \
+  XX(OK, "success")                                                            \
+  XX(NOMEM, "out of memory")                                                   \
+  XX(INVAL, "invalid argument")                                                \
+  XX(TOOBIG, "input is larger than its size cap")                              \
+  XX(IO, "input/output error")                                                 \
+  XX(NOTFOUND, "not found")                                                    \
+  XX(EXISTS, "already exists")                                                 \
+  XX(INTERNAL, "internal error")                                               \
+  XX(UNSUPPORTED, "not supported")                                             \
+  XX(CRYPTO, "cryptographic library failure")                                  \
+  XX(RANDOM, "random number generator failure")                                \
+  /* text codecs */                                                            \
+  XX(URL, "malformed URL")                                                     \
+  XX(ENCODING, "malformed percent-encoding or form data")                      \
+  XX(UTF8, "invalid UTF-8")                                                    \
+  /* configuration */                                                          \
+  XX(CONFIG, "configuration error")                                            \
+  XX(CONFIG_SYNTAX, "configuration file syntax error")                         \
+  XX(CONFIG_UNKNOWN, "unknown configuration section or key")                   \
+  XX(CONFIG_VALUE, "bad configuration value")                                  \
+  XX(CONFIG_MISSING, "required configuration key missing")                     \
+  XX(CONFIG_SECRET, "secret could not be read")                                \
+  /* JSON */                                                                   \
+  XX(JSON, "malformed JSON")                                                   \
+  XX(JSON_DUPKEY, "duplicate member name in JSON object")                      \
+  XX(JSON_DEPTH, "JSON nested too deeply")                                     \
+  XX(JSON_TYPE, "JSON value has the wrong type")                               \
+  /* JOSE: encoding and structure */                                           \
+  XX(B64, "malformed base64url")                                               \
+  XX(JWS_SEGMENTS, "not a compact JWS: need exactly three segments")           \
+  XX(JWS_HEADER, "malformed JWS protected header")                             \
+  XX(JWS_PAYLOAD, "malformed JWS payload")                                     \
+  XX(JWS_TOOBIG, "JWS or one of its segments is larger than its cap")          \
+  XX(JWS_CRIT, "JWS header has crit: no extension is understood")              \
+  XX(JWS_KEYREF, "JWS header tries to supply a key (jwk, jku, x5u, x5c)")      \
+  /* JOSE: algorithms and keys */                                              \
+  XX(ALG_NONE, "alg none is never accepted")                                   \
+  XX(ALG_UNKNOWN, "unknown JWS algorithm")                                     \
+  XX(ALG_NOT_ALLOWED, "JWS algorithm not allowed for this key or use")         \
+  XX(ALG_KEY_MISMATCH, "JWS algorithm does not match the key type")            \
+  XX(KID_UNKNOWN, "no key with that kid")                                      \
+  XX(KID_AMBIGUOUS, "token has no kid and several keys could match")           \
+  XX(JWK_INVALID, "malformed JWK")                                             \
+  XX(JWK_PRIVATE, "JWK has private members where a public key is expected")    \
+  XX(JWK_WEAK, "key too weak (RSA under 2048 bits)")                           \
+  XX(JWK_KTY, "unsupported JWK key type or curve")                             \
+  XX(JWKS_INVALID, "malformed JWK set")                                        \
+  /* JOSE: signatures */                                                       \
+  XX(SIG_LENGTH, "signature has the wrong length")                             \
+  XX(SIG_RANGE, "ECDSA signature r or s out of range")                         \
+  XX(SIG_INVALID, "signature does not verify")                                 \
+  /* outbound HTTP */                                                          \
+  XX(HTTP, "HTTP request failed")                                              \
+  XX(HTTP_TLS, "TLS verification failed")                                      \
+  XX(HTTP_TIMEOUT, "HTTP request timed out")                                   \
+  XX(HTTP_STATUS, "unexpected HTTP status")                                    \
+  XX(HTTP_REDIRECT, "redirect refused on a back-channel call")                 \
+  XX(HTTP_URL_REFUSED, "URL not allowed for this request")                     \
+  /* serving */                                                                \
+  XX(SERVER, "server could not start")
+
+typedef enum door_err {
+#define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
+  DOOR_ERR_MAP(DOOR__ERR_ENUM)
+#undef DOOR__ERR_ENUM
+  DOOR_ERR_COUNT_
+} door_err;
+
+/* DOOR_OK is the conventional spelling of success. */
+#define DOOR_OK DOOR_EOK
+
+/* "SIG_INVALID" for DOOR_ESIG_INVALID; "UNKNOWN" for a value out of range. */
+const char *door_err_name(door_err err);
+/* A short English sentence; never NULL. */
+const char *door_strerror(door_err err);
+
+/* Optional detail of a failure.  Fixed size: filling it never allocates. */
+typedef struct door_detail {
+  door_err code;
+  char what[192];  /* what failed, in plain words */
+  char where[192]; /* file:line, config key, claim or endpoint */
+  char hint[192];  /* what to do about it */
+} door_detail;
+
+/* Clears a detail record (code = DOOR_OK, empty strings). */
+void door_detail_clear(door_detail *d);
+
+/* Fills `d` (if not NULL) and returns `code`, so callers can write
+ *   return door_detail_set(d, DOOR_EJWK_WEAK, "jwks[0]", "RSA key of 1024 bits",
+ *                          "publish a key of 2048 bits or more");
+ * Strings are truncated to fit; NULL strings are stored as "". */
+door_err door_detail_set(door_detail *d, door_err code, const char *where,
+                         const char *what, const char *hint);
+
+/* printf-free formatting of a detail into `out` (always NUL-terminated when
+ * cap > 0): "NAME: what (at where); hint".  Returns the length written. */
+size_t door_detail_format(const door_detail *d, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
