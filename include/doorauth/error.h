@@ -87,7 +87,7 @@ typedef enum door_err {
 #define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
   DOOR_ERR_MAP(DOOR__ERR_ENUM)
 #undef DOOR__ERR_ENUM
-  DOOR_ERR_COUNT_
+      DOOR_ERR_COUNT_
 } door_err;
 
 /* DOOR_OK is the conventional spelling of success. */
@@ -110,9 +110,9 @@ typedef struct door_detail {
 void door_detail_clear(door_detail *d);
 
 /* Fills `d` (if not NULL) and returns `code`, so callers can write
- *   return door_detail_set(d, DOOR_EJWK_WEAK, "jwks[0]", "RSA key of 1024 bits",
- *                          "publish a key of 2048 bits or more");
- * Strings are truncated to fit; NULL strings are stored as "". */
+ *   return door_detail_set(d, DOOR_EJWK_WEAK, "jwks[0]", "RSA key of 1024
+ * bits", "publish a key of 2048 bits or more"); Strings are truncated to fit;
+ * NULL strings are stored as "". */
 door_err door_detail_set(door_detail *d, door_err code, const char *where,
                          const char *what, const char *hint);
 

@@ -133,8 +133,7 @@ typedef struct door_jwks door_jwks;
 door_err door__jwks_parse(const char *json, size_t len, door_jwks **out,
                           door_detail *d);
 /* A set from keys (takes a reference on each). */
-door_err door__jwks_from_keys(door_jwk *const *keys, size_t n,
-                              door_jwks **out);
+door_err door__jwks_from_keys(door_jwk *const *keys, size_t n, door_jwks **out);
 size_t door__jwks_count(const door_jwks *set);
 size_t door__jwks_skipped(const door_jwks *set);
 const door_jwk *door__jwks_get(const door_jwks *set, size_t i);
@@ -142,8 +141,8 @@ const door_jwk *door__jwks_get(const door_jwks *set, size_t i);
  * (DOOR_EKID_UNKNOWN if none) which must allow `alg`; without a kid, the one
  * key that allows `alg` (DOOR_EKID_AMBIGUOUS when several, DOOR_EKID_UNKNOWN
  * when none). */
-door_err door__jwks_select(const door_jwks *set, const char *kid,
-                           door_alg alg, const door_jwk **out);
+door_err door__jwks_select(const door_jwks *set, const char *kid, door_alg alg,
+                           const door_jwk **out);
 /* The public JWKS document ({"keys":[...]}) with door__jwk_public_json
  * flags applied to every key. */
 door_err door__jwks_to_json(const door_jwks *set, unsigned flags,
@@ -160,15 +159,16 @@ typedef struct door_jws_limits {
   size_t max_sig;     /* encoded signature segment */
 } door_jws_limits;
 
-#define DOOR_JWS_LIMITS_DEFAULT {16384, 2048, 12288, 1024}
+#define DOOR_JWS_LIMITS_DEFAULT                                                \
+  { 16384, 2048, 12288, 1024 }
 #define DOOR_JWS_SIG_MAX 512 /* decoded: RSA 4096 */
 
 typedef struct door_jws {
   json_t *header;  /* owned; the protected header object */
   json_t *payload; /* owned; the payload, a JSON object */
   door_alg alg;
-  const char *kid; /* in header, or NULL */
-  const char *typ; /* in header, or NULL */
+  const char *kid;           /* in header, or NULL */
+  const char *typ;           /* in header, or NULL */
   const char *signing_input; /* the caller's token: header "." payload */
   size_t signing_input_len;
   unsigned char sig[DOOR_JWS_SIG_MAX];

@@ -59,7 +59,8 @@ door_err door__log_level_parse(const char *s, door_log_level *out);
  * standard escapes), capped at 1 KiB each and 8 KiB per line. */
 void door__log(const door_log *lg, door_log_level level, const char *event,
                ...);
-/* Logs a failure with its detail record: err=NAME what=... where=... hint=... */
+/* Logs a failure with its detail record: err=NAME what=... where=... hint=...
+ */
 void door__log_detail(const door_log *lg, door_log_level level,
                       const char *event, const door_detail *d);
 

@@ -18,7 +18,8 @@ door_err door__url_encode(door_buf *out, const char *s, size_t len);
 /* Decodes a form/query component: %XX (either case) and '+' as space.
  * DOOR_EENCODING for a bad escape; NUL bytes (%00) are refused
  * (DOOR_EENCODING) so decoded values are always safe C strings. */
-door_err door__url_decode(door_buf *out, const char *s, size_t len, int plus_is_space);
+door_err door__url_decode(door_buf *out, const char *s, size_t len,
+                          int plus_is_space);
 
 /* A list of decoded name/value pairs, in input order. */
 typedef struct door_kv {

@@ -23,7 +23,8 @@ typedef struct t_case {
 
 extern jmp_buf t__jmp;
 
-#define T_CASE(f) {#f, f}
+#define T_CASE(f)                                                              \
+  { #f, f }
 
 #define T_FAIL_(...)                                                           \
   do {                                                                         \
@@ -58,7 +59,7 @@ extern jmp_buf t__jmp;
   do {                                                                         \
     door_err t_a_ = (a), t_b_ = (b);                                           \
     if (t_a_ != t_b_)                                                          \
-      T_FAIL_("%s == %s: %s != %s", #a, #b, door_err_name(t_a_),              \
+      T_FAIL_("%s == %s: %s != %s", #a, #b, door_err_name(t_a_),               \
               door_err_name(t_b_));                                            \
   } while (0)
 
@@ -66,14 +67,14 @@ extern jmp_buf t__jmp;
   do {                                                                         \
     const char *t_a_ = (a), *t_b_ = (b);                                       \
     if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0)                             \
-      T_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, t_a_ ? t_a_ : "(null)",   \
+      T_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, t_a_ ? t_a_ : "(null)",    \
               t_b_ ? t_b_ : "(null)");                                         \
   } while (0)
 
 #define T_EQ_MEM(a, b, n)                                                      \
   do {                                                                         \
     if (memcmp((a), (b), (n)) != 0)                                            \
-      T_FAIL_("%s == %s: %zu bytes differ", #a, #b, (size_t)(n));             \
+      T_FAIL_("%s == %s: %zu bytes differ", #a, #b, (size_t)(n));              \
   } while (0)
 
 static inline int t_run(const t_case *cases, size_t n) {

@@ -27,7 +27,9 @@ static void test_detail_format(void) {
                            "RSA key of 1024 bits", "publish 2048 bits"),
            DOOR_EJWK_WEAK);
   door_detail_format(&d, out, sizeof out);
-  T_EQ_STR(out, "JWK_WEAK: RSA key of 1024 bits (at jwks.keys[0]); publish 2048 bits");
+  T_EQ_STR(
+      out,
+      "JWK_WEAK: RSA key of 1024 bits (at jwks.keys[0]); publish 2048 bits");
   T_EQ_ERR(door_detail_set(NULL, DOOR_EIO, "x", "y", "z"), DOOR_EIO);
   door_detail_format(&d, out, 8);
   T_EQ_STR(out, "JWK_WEA");

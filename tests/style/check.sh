@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Style gate, run by meson test (suite "style"): clang-format, banned calls,
+# file size.  TAP output, one line per rule.
+set -u
+cd "${1:-$(dirname "$0")/../..}" || exit 1
+n=0; failed=0
+report() { # ok|not-ok name [details file]
+  n=$((n + 1))
+  if [ "$1" = ok ]; then echo "ok $n - $2"; else
+    echo "not ok $n - $2"; failed=1
+    [ -n "${3:-}" ] && sed 's/^/# /' "$3" | head -n 60
+  fi
+}
+tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
+files=$(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^tests/node_modules/' || true)
+
+if command -v clang-format >/dev/null 2>&1; then
+  : >"$tmp"
+  for f in $files; do
+    clang-format --dry-run -Werror "$f" >>"$tmp" 2>&1 || echo "$f is not clang-formatted (run clang-format -i $f)" >>"$tmp"
+  done
+  if grep -q 'not clang-formatted' "$tmp"; then grep 'not clang-formatted' "$tmp" >"$tmp.2"; report not-ok clang-format "$tmp.2"; rm -f "$tmp.2"; else report ok clang-format; fi
+else
+  report not-ok "clang-format (not installed: ./dev installs it)"
+fi
+
+# Banned: sprintf/vsprintf/strcpy/strcat/gets (use door_buf), printf-built URLs.
+: >"$tmp"
+for f in $files; do
+  grep -nE '(^|[^a-z_n])(v?sprintf|strcpy|strcat|gets)[[:space:]]*\(' "$f" | sed "s|^|$f:|" >>"$tmp"
+done
+if [ -s "$tmp" ]; then report not-ok "no sprintf/strcpy/strcat/gets" "$tmp"; else report ok "no sprintf/strcpy/strcat/gets"; fi
+
+# Library and program sources stay under 800 lines: split by concern.
+: >"$tmp"
+for f in $(echo "$files" | grep -E '^(src|include|providers)/' || true); do
+  l=$(wc -l <"$f"); [ "$l" -le 800 ] || echo "$f has $l lines (limit 800): split it" >>"$tmp"
+done
+if [ -s "$tmp" ]; then report not-ok "files under 800 lines" "$tmp"; else report ok "files under 800 lines"; fi
+
+echo "1..$n"
+exit $failed
