@@ -81,7 +81,45 @@ extern "C" {
   XX(HTTP_REDIRECT, "redirect refused on a back-channel call")                 \
   XX(HTTP_URL_REFUSED, "URL not allowed for this request")                     \
   /* serving */                                                                \
-  XX(SERVER, "server could not start")
+  XX(SERVER, "server could not start")                                         \
+  /* login (oidc) */                                                           \
+  XX(LOGIN_NO_PENDING, "no pending login for this callback's state")           \
+  XX(LOGIN_SEAL, "pending-login cookie does not open (tampered or renamed)")   \
+  XX(LOGIN_REPLAYED, "this login was already completed once")                  \
+  XX(LOGIN_EXPIRED, "the login took longer than allowed")                      \
+  XX(LOGIN_PROVIDER_MISMATCH, "callback provider differs from the login's")    \
+  XX(LOGIN_ISSUER_MISMATCH, "pending login's issuer is not the provider's")    \
+  XX(LOGIN_CALLBACK, "malformed callback query")                               \
+  XX(LOGIN_DUP_PARAM, "a callback parameter is repeated")                      \
+  XX(LOGIN_STATE_MISSING, "callback has no state")                             \
+  XX(LOGIN_CODE_MISSING, "callback has neither code nor error")                \
+  XX(LOGIN_PROVIDER_ERROR, "provider answered the login with an error")        \
+  XX(PROVIDER_UNKNOWN, "no provider of that name is configured")               \
+  XX(ISS_PARAM_MISSING, "callback lacks the iss parameter")                    \
+  XX(ISS_PARAM_MISMATCH, "callback iss is not the provider's issuer")          \
+  XX(TOKEN_ERROR, "token endpoint answered with an OAuth error")               \
+  XX(TOKEN_RESPONSE, "malformed token response")                               \
+  XX(TOKEN_TYPE, "token_type is not Bearer")                                   \
+  XX(ID_TOKEN_MISSING, "token response has no id_token")                       \
+  XX(IDT_ISS, "ID token iss is not the provider's issuer")                     \
+  XX(IDT_AUD, "ID token aud does not contain the client id")                   \
+  XX(IDT_AUD_UNTRUSTED, "ID token aud names an untrusted audience")            \
+  XX(IDT_AZP, "ID token azp missing or not the client id")                     \
+  XX(IDT_EXP, "ID token expired or has no exp")                                \
+  XX(IDT_IAT, "ID token iat missing or in the future")                         \
+  XX(IDT_TOO_OLD, "ID token was issued too long ago")                          \
+  XX(IDT_NBF, "ID token is not valid yet (nbf)")                               \
+  XX(IDT_NONCE, "ID token nonce does not match the login's")                   \
+  XX(IDT_AT_HASH, "ID token at_hash does not match the access token")          \
+  XX(IDT_SUB, "ID token sub missing or malformed")                             \
+  XX(IDT_CLAIM_TYPE, "ID token claim has the wrong type")                      \
+  XX(USERINFO, "malformed userinfo response")                                  \
+  XX(USERINFO_SUB, "userinfo sub differs from the ID token's")                 \
+  XX(DISCOVERY, "malformed discovery document")                                \
+  XX(DISCOVERY_ISSUER, "discovery issuer is not the configured issuer")        \
+  XX(DISCOVERY_INSECURE, "provider endpoint is not https")                     \
+  XX(RETURN_TO_REFUSED, "return_to target is not allowed")                     \
+  XX(ENTITLEMENT, "entitlement check failed")
 
 typedef enum door_err {
 #define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
