@@ -80,6 +80,8 @@ extern "C" {
   XX(HTTP_STATUS, "unexpected HTTP status")                                    \
   XX(HTTP_REDIRECT, "redirect refused on a back-channel call")                 \
   XX(HTTP_URL_REFUSED, "URL not allowed for this request")                     \
+  XX(HTTP_TOOBIG, "HTTP response body larger than its size cap")               \
+  XX(HTTP_HEADERS_TOOBIG, "HTTP response headers larger than their size cap")  \
   /* serving */                                                                \
   XX(SERVER, "server could not start")                                         \
   /* login (oidc) */                                                           \
