@@ -84,6 +84,17 @@ extern "C" {
   XX(HTTP_HEADERS_TOOBIG, "HTTP response headers larger than their size cap")  \
   /* serving */                                                                \
   XX(SERVER, "server could not start")                                         \
+  /* test IdP (door-idp) */                                                    \
+  XX(IDP_GRANT_EXPIRED, "authorization code or token has expired")             \
+  XX(IDP_GRANT_USED, "authorization code was already redeemed")                \
+  XX(IDP_GRANT_CLIENT, "grant was issued to another client")                   \
+  XX(IDP_GRANT_REDIRECT, "redirect_uri differs from the authorize request's")  \
+  XX(IDP_PKCE, "PKCE code_verifier does not match the code_challenge")         \
+  XX(IDP_PKCE_MISSING, "PKCE code_verifier missing")                           \
+  XX(IDP_PKCE_FORMAT, "PKCE code_verifier malformed")                          \
+  XX(IDP_CLIENT_AUTH, "client authentication failed")                          \
+  XX(IDP_FAULT_UNKNOWN, "no fault of that name in the registry")               \
+  XX(IDP_FAULT_ARGS, "fault arguments are invalid")                            \
   /* login (oidc) */                                                           \
   XX(LOGIN_NO_PENDING, "no pending login for this callback's state")           \
   XX(LOGIN_SEAL, "pending-login cookie does not open (tampered or renamed)")   \
