@@ -44,9 +44,9 @@ extern "C" {
   XX(CONFIG_VALUE, "bad configuration value")                                  \
   XX(CONFIG_MISSING, "required configuration key missing")                     \
   XX(CONFIG_SECRET, "secret could not be read")                                \
-  XX(CONFIG_DUPLICATE, "configuration section or key given twice")            \
-  XX(CONFIG_CONFLICT, "configuration keys contradict each other")             \
-  XX(CONFIG_REFERENCE, "configuration names something not defined")           \
+  XX(CONFIG_DUPLICATE, "configuration section or key given twice")             \
+  XX(CONFIG_CONFLICT, "configuration keys contradict each other")              \
+  XX(CONFIG_REFERENCE, "configuration names something not defined")            \
   /* JSON */                                                                   \
   XX(JSON, "malformed JSON")                                                   \
   XX(JSON_DUPKEY, "duplicate member name in JSON object")                      \
