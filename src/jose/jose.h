@@ -195,6 +195,15 @@ void door__jws_clear(door_jws *jws);
  * time comparison.  Any other failure: DOOR_ESIG_INVALID. */
 door_err door__jws_verify(const door_jws *jws, const door_jwk *key,
                           unsigned allowed);
+/* The signature check of door__jws_verify on pieces: `sig` over
+ * signing_input[0..len) for `alg`, with the same rules (allowed mask, key
+ * algorithms, ES256 length and range, exact RSA length).  For callers that
+ * split a token themselves (the gate's fast path) and for JWS whose payload
+ * is not a JSON object (RFC 7520's examples). */
+door_err door__jws_verify_raw(const door_jwk *key, door_alg alg,
+                              unsigned allowed, const char *signing_input,
+                              size_t len, const unsigned char *sig,
+                              size_t sig_len);
 /* door__jwks_select with the token's kid and alg, then door__jws_verify.
  * `used` (may be NULL) receives the key that verified. */
 door_err door__jws_verify_jwks(const door_jws *jws, const door_jwks *set,

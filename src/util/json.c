@@ -57,8 +57,7 @@ door_err door__json_parse(const char *s, size_t len, size_t max_depth,
   if (!s && len)
     return door_detail_set(d, DOOR_EINVAL, NULL, "no JSON text", NULL);
   if (len > DOOR_JSON_MAX_INPUT)
-    return door_detail_set(d, DOOR_ETOOBIG, NULL, "JSON text too large",
-                           NULL);
+    return door_detail_set(d, DOOR_ETOOBIG, NULL, "JSON text too large", NULL);
   if (len && memchr(s, '\0', len))
     return door__json_fail(d, DOOR_EJSON,
                            (size_t)((const char *)memchr(s, '\0', len) - s),
@@ -77,7 +76,7 @@ door_err door__json_parse(const char *s, size_t len, size_t max_depth,
   switch (json_error_code(&jerr)) {
   case json_error_duplicate_key:
     return door__json_fail(d, DOOR_EJSON_DUPKEY, pos,
-                            "duplicate member name in JSON object");
+                           "duplicate member name in JSON object");
   case json_error_invalid_utf8:
     return door__json_fail(d, DOOR_EUTF8, pos, "invalid UTF-8 in JSON text");
   case json_error_out_of_memory:

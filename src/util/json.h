@@ -47,14 +47,10 @@ door_err door__json_check_depth(const char *s, size_t len, size_t max_depth);
 door_err door__json_dump(const json_t *j, door_buf *out);
 
 /* Typed member getters (obj must be an object, else DOOR_EJSON_TYPE). */
-door_err door__json_get_str(const json_t *obj, const char *key,
-                            const char **s);
-door_err door__json_get_int(const json_t *obj, const char *key,
-                            json_int_t *v);
+door_err door__json_get_str(const json_t *obj, const char *key, const char **s);
+door_err door__json_get_int(const json_t *obj, const char *key, json_int_t *v);
 door_err door__json_get_bool(const json_t *obj, const char *key, int *v);
-door_err door__json_get_obj(const json_t *obj, const char *key,
-                            json_t **v);
-door_err door__json_get_array(const json_t *obj, const char *key,
-                              json_t **v);
+door_err door__json_get_obj(const json_t *obj, const char *key, json_t **v);
+door_err door__json_get_array(const json_t *obj, const char *key, json_t **v);
 
 #endif

@@ -64,8 +64,7 @@ static void test_depth(void) {
     deep[i] = '[';
     deep[i + 2500] = ']';
   }
-  T_EQ_ERR(door__json_parse(deep, sizeof deep, 16, &j, NULL),
-           DOOR_EJSON_DEPTH);
+  T_EQ_ERR(door__json_parse(deep, sizeof deep, 16, &j, NULL), DOOR_EJSON_DEPTH);
   T_EQ_ERR(door__json_check_depth(deep, sizeof deep, 2500), DOOR_OK);
 }
 
@@ -99,8 +98,8 @@ static void test_dump(void) {
   json_t *j = NULL;
   door_buf b;
   door__buf_init(&b, 1024);
-  T_EQ_ERR(door__json_parse(S("{ \"b\" : 1 , \"a\" : [ true , null ] }"), 4,
-                            &j, NULL),
+  T_EQ_ERR(door__json_parse(S("{ \"b\" : 1 , \"a\" : [ true , null ] }"), 4, &j,
+                            NULL),
            DOOR_OK);
   T_EQ_ERR(door__json_dump(j, &b), DOOR_OK);
   T_EQ_STR(door__buf_str(&b), "{\"b\":1,\"a\":[true,null]}");
