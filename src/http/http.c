@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Longest scheme://host:port/path accepted (the query is not counted). */
+#define DOOR__HTTP_MAX_URL 8192
+
 /* Counters, updated without a lock. */
 typedef struct door__http_counters {
   atomic_uint_least64_t requests, responses, errors_refused, errors_redirect,
@@ -296,8 +299,9 @@ static door_err door__http_check_url(const door_http *h, const char *url,
   if (!err)
     err = door__buf_puts(where, u.path);
   if (err) {
-    err = door_detail_set(d, DOOR_EHTTP_URL_REFUSED, "url", "URL has no host",
-                          NULL);
+    err = door_detail_set(
+        d, DOOR_EHTTP_URL_REFUSED, "url",
+        err == DOOR_ETOOBIG ? "URL is too long" : "URL has no host", NULL);
     goto out;
   }
   if (strcmp(u.scheme, "https") != 0 &&
@@ -599,7 +603,7 @@ door_err door__http_do(door_http *h, const door_http_request *req,
   CURLcode rc;
   door_err err;
   door__http_response_init(resp, h ? h->max_response_bytes : 0);
-  door__buf_init(&where, 2048);
+  door__buf_init(&where, DOOR__HTTP_MAX_URL);
   door__http_hdrs_init(&x.hh, h ? h->max_header_bytes : 0);
   x.resp = resp;
   x.body_err = x.hdr_err = DOOR_OK;

@@ -485,7 +485,8 @@ static void test_urls_refused(void) {
   door_http_response r;
   door_detail d;
   door_http_metrics m;
-  size_t i;
+  door_buf long_url;
+  size_t i, k;
   door__http_options_init(&o);
   o.allow_insecure_loopback = 1;
   T_EQ_ERR(door__http_new(&o, &h, &d), DOOR_OK);
@@ -499,12 +500,21 @@ static void test_urls_refused(void) {
     T_EQ_INT(r.status, 0);
     door__http_response_free(&r);
   }
+  /* A path too long to report is refused too. */
+  door__buf_init(&long_url, 1 << 16);
+  door__buf_puts(&long_url, "https://127.0.0.1:1/");
+  for (k = 0; k < 10000; k++)
+    door__buf_putc(&long_url, 'a');
+  req.url = door__buf_str(&long_url);
+  T_EQ_ERR(door__http_do(h, &req, &r, &d), DOOR_EHTTP_URL_REFUSED);
+  door__http_response_free(&r);
+  door__buf_free(&long_url);
   req.url = "not a url";
   T_NE_INT(door__http_do(h, &req, &r, &d), DOOR_OK);
   door__http_response_free(&r);
   door__http_metrics(h, &m);
-  T_EQ_INT(m.requests, i + 1);
-  T_EQ_INT(m.errors_refused, i + 1);
+  T_EQ_INT(m.requests, i + 2);
+  T_EQ_INT(m.errors_refused, i + 2);
   T_EQ_INT(m.connections, 0);
   door__http_free(h);
 }
