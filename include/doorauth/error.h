@@ -135,7 +135,18 @@ extern "C" {
   XX(DISCOVERY_ISSUER, "discovery issuer is not the configured issuer")        \
   XX(DISCOVERY_INSECURE, "provider endpoint is not https")                     \
   XX(RETURN_TO_REFUSED, "return_to target is not allowed")                     \
-  XX(ENTITLEMENT, "entitlement check failed")
+  XX(ENTITLEMENT, "entitlement check failed")                                  \
+  /* store */                                                                  \
+  XX(STORE, "database error")                                                  \
+  XX(STORE_BUSY, "database stayed locked past the busy timeout")               \
+  XX(STORE_CORRUPT, "database file is corrupt or not a database")              \
+  XX(STORE_SCHEMA, "database is not doorauth's or a migration failed")         \
+  XX(STORE_SCHEMA_NEWER, "database schema is newer than this program")         \
+  XX(STORE_DUPLICATE, "one-time key was already used")                         \
+  XX(STORE_IDENTITY_TAKEN, "identity is linked to another account")            \
+  XX(STORE_LAST_IDENTITY, "an account's last identity cannot be unlinked")     \
+  XX(STORE_AMBIGUOUS, "several identities match: name one by issuer+subject")  \
+  XX(STORE_EXPIRED, "session has expired")
 
 typedef enum door_err {
 #define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
