@@ -251,8 +251,13 @@ door_err door__pending_open(const door_sealer *s, const char *cookie_name,
   if (err)
     goto out;
   /* The name binds the state; check the record agrees. */
-  state = strrchr(cookie_name, '-');
-  if (!state || !door__oidc_secret_eq(state + 1, out->state))
+  /* The state is the name's last DOOR_STATE_LEN characters (it may itself
+   * contain '-'). */
+  n = (int)strlen(cookie_name);
+  if (n < DOOR_STATE_LEN)
+    goto bad;
+  state = cookie_name + n - DOOR_STATE_LEN;
+  if (!door__oidc_secret_eq(state, out->state))
     goto bad;
   err = DOOR_OK;
   goto out;

@@ -1,0 +1,145 @@
+/* doorauth — the interface a login provider implements.
+ *
+ * A provider is one file in providers/ holding one `const
+ * door_provider_ops` table, listed in the static registry of
+ * providers/provider.c and enabled by the meson option `providers`.  Its
+ * configuration is a `[provider "NAME"]` section whose `type` is the ops
+ * table's `type`; type-specific keys are declared in the configuration
+ * schema (src/util/config*.c) and read with door__config_provider_value().
+ *
+ * The core (src/oidc) does everything standard: discovery, PKCE, state and
+ * nonce, the code exchange, ID-token validation, userinfo.  A provider only
+ * says how it differs, through these hooks, all optional except
+ * `configure`:
+ *
+ *   configure         read its section, adjust the common settings the core
+ *                     filled in (door_provider_settings), fill its private
+ *                     state (state_size bytes, zeroed by the core)
+ *   authorize_params  add or replace parameters of the authorization URL
+ *   token_request     change the token endpoint URL, the client
+ *                     authentication method or the form before the code
+ *                     exchange
+ *   normalize_claims  rewrite provider-specific claim names in the merged
+ *                     ID-token and userinfo claims
+ *   describe_error    plain words for the provider's non-standard error
+ *                     codes (authorization and token errors)
+ *   entitlement       ticket check for an event (DOOR_PCAP_ENTITLEMENT)
+ *   release           free what configure allocated in the state
+ *
+ * Threading: after configure, hooks receive a const state and may be called
+ * from many threads at once; they must not modify it.
+ * Secrets: hooks never log tokens or the client secret.
+ */
+#ifndef DOORAUTH_PROVIDER_H
+#define DOORAUTH_PROVIDER_H
+
+#include "doorauth/error.h"
+#include "doorauth/login.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct door_provider_config; /* the [provider "NAME"] section */
+struct door_kvlist;          /* decoded name/value pairs (util/url.h) */
+struct door_buf;             /* a capped buffer (util/buf.h) */
+struct door_http;            /* the outbound client (http/http.h) */
+struct door_log;
+
+/* Capabilities. */
+#define DOOR_PCAP_OIDC 1u         /* sends an id_token; the core requires it */
+#define DOOR_PCAP_DISCOVERY 2u    /* publishes a discovery document */
+#define DOOR_PCAP_PKCE 4u         /* accepts PKCE S256 (sent whenever pkce) */
+#define DOOR_PCAP_REFRESH 8u      /* refresh grant */
+#define DOOR_PCAP_ENTITLEMENT 16u /* has an entitlement (tickets) check */
+
+/* Client authentication at the token endpoint (same values as the
+ * configuration's token_auth_method). */
+typedef enum door_client_auth {
+  DOOR_CLIENT_SECRET_BASIC = 0,
+  DOOR_CLIENT_SECRET_POST = 1,
+  DOOR_PRIVATE_KEY_JWT = 2,
+} door_client_auth;
+
+/* Common settings, filled by the core from the section before configure
+ * runs; configure may change them (strings must then point to storage that
+ * lives as long as the configuration or the provider's state). */
+typedef struct door_provider_settings {
+  const char *name;         /* section NAME */
+  const char *display_name; /* for people; defaults to NAME */
+  const char *issuer;
+  const char *client_id;
+  const char *client_secret; /* NULL when none is configured */
+  size_t client_secret_len;
+  unsigned allowed_algs; /* mask of door_alg (jose): pinned algorithms */
+  door_client_auth client_auth;
+  int userinfo;             /* call the userinfo endpoint */
+  int pkce;                 /* send PKCE S256 */
+  int discovery;            /* fetch the discovery document */
+  int hs256_client_secret;  /* verify HS256 ID tokens with the secret */
+  int64_t id_token_max_age; /* seconds; 0: no limit */
+} door_provider_settings;
+
+/* The code exchange as the core is about to send it. */
+typedef struct door_token_request {
+  /* The endpoint URL; a hook may write a replacement into endpoint_out
+   * (empty: keep `endpoint`). */
+  const char *endpoint;
+  struct door_buf *endpoint_out;
+  door_client_auth client_auth;
+  /* grant_type, code, redirect_uri, code_verifier (and client_id for
+   * client_secret_post); a hook may add or replace entries. */
+  struct door_kvlist *form;
+} door_token_request;
+
+/* What a hook that calls the provider gets to call it with. */
+typedef struct door_provider_call {
+  struct door_http *http;
+  const struct door_log *log;
+  const door_provider_settings *settings;
+  int64_t now;
+} door_provider_call;
+
+typedef struct door_provider_ops {
+  const char *type; /* the configuration's `type` value */
+  unsigned caps;    /* DOOR_PCAP_* */
+  size_t state_size;
+
+  door_err (*configure)(void *state, const struct door_provider_config *cfg,
+                        door_provider_settings *s, door_detail *d);
+  door_err (*authorize_params)(const void *state,
+                               const door_provider_settings *s,
+                               struct door_kvlist *params, door_detail *d);
+  door_err (*token_request)(const void *state, const door_provider_settings *s,
+                            door_token_request *req, door_detail *d);
+  door_err (*normalize_claims)(const void *state, json_t *claims,
+                               door_detail *d);
+  /* Returns 1 and sets *what and *hint (static text) when it knows the
+   * error code, else 0. */
+  int (*describe_error)(const void *state, const char *error, const char **what,
+                        const char **hint);
+  door_err (*entitlement)(const void *state, const door_provider_call *call,
+                          const char *access_token, const char *event_id,
+                          door_entitlement *out, door_detail *d);
+  void (*release)(void *state);
+} door_provider_ops;
+
+/* Sets `name` to `value` in a parameter list, replacing an earlier entry of
+ * that name (OAuth parameters never repeat). */
+door_err door_provider_param_set(struct door_kvlist *l, const char *name,
+                                 const char *value);
+
+/* The ops table for a configuration `type`, or NULL when no provider of
+ * that type was built. */
+const door_provider_ops *door_provider_find(const char *type);
+/* The built providers, for listings: *n receives the count. */
+const door_provider_ops *const *door_provider_list(size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

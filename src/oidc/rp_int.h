@@ -1,0 +1,86 @@
+/* The relying-party context and its providers (internal). */
+#ifndef DOOR_OIDC_RP_INT_H
+#define DOOR_OIDC_RP_INT_H
+
+#include "doorauth/login.h"
+#include "doorauth/provider.h"
+#include "http/http.h"
+#include "oidc/cache.h"
+#include "oidc/oidc.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <stdatomic.h>
+
+/* Effective metadata of a provider: the discovery document (when on) with
+ * the configured endpoints winning.  Immutable, reference counted. */
+typedef struct door_meta {
+  atomic_uint refs;
+  door_metadata m;
+} door_meta;
+
+door_meta *door__meta_ref(door_meta *m);
+void door__meta_unref(door_meta *m);
+
+typedef struct door_provider {
+  struct door_rp *rp;
+  const door_provider_ops *ops;
+  const door_provider_config *cfg;
+  door_provider_settings s;
+  void *state;      /* ops->state_size bytes, zeroed */
+  door_cache meta;  /* door_meta values */
+  door_cache jwks;  /* door_jwks values */
+  door_jwk *hs_key; /* HS256 key from the client secret, or NULL */
+  char *redirect_uri;
+  int cache_ready;
+} door_provider;
+
+struct door_rp {
+  const door_config *cfg;
+  door_http *http;
+  door_http *own_http;
+  const door_log *log;
+  door_replay_guard replay;
+  door_replay_mem *own_replay;
+  int64_t (*clock)(void *ud);
+  void *clock_ud;
+  door_sealer sealer;
+  door_provider *providers;
+  size_t nproviders;
+  char *own_origin; /* scheme://host[:port] of public_url */
+  char *base;       /* public_url without a trailing '/' */
+  int secure;       /* public_url is https: __Host- cookies, Secure */
+  int64_t login_timeout;
+  int64_t leeway;
+};
+
+int64_t door__rp_now(const door_rp *rp);
+door_provider *door__rp_provider(const door_rp *rp, const char *name);
+
+/* provider_rt.c: setting a provider up and tearing it down. */
+door_err door__provider_init(door_rp *rp, door_provider *p,
+                             const door_provider_config *cfg, door_detail *d);
+void door__provider_free(door_provider *p);
+/* A reference to the effective metadata (fetched or cached). */
+door_err door__provider_meta(door_provider *p, door_meta **out, door_detail *d);
+/* door_idt_verify_fn for this provider: HS256 with the secret, anything
+ * else with the JWKS cache. */
+door_err door__provider_verify(void *ud, const door_jws *jws, door_detail *d);
+
+/* token.c: the code exchange and userinfo. */
+door_err door__token_exchange(door_provider *p, const door_meta *meta,
+                              const char *code, const door_pending *pend,
+                              door_token_response *out, door_detail *d);
+door_err door__userinfo_fetch(door_provider *p, const door_meta *meta,
+                              const char *access_token, const char *sub,
+                              json_t **out, door_detail *d);
+/* Fetches a JSON document with GET (discovery, JWKS). */
+door_err door__fetch_json_doc(door_provider *p, const char *url,
+                              const char *what, door_buf *body,
+                              int64_t *max_age, door_detail *d);
+
+/* A failure of the login, logged with its detail (never secrets). */
+void door__login_log_fail(const door_rp *rp, const char *event,
+                          const char *provider, const door_detail *d);
+
+#endif
