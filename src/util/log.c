@@ -16,7 +16,7 @@
 #define DOOR__LOG_RESERVE 32
 
 static const char *const door__log_level_names[] = {"debug", "info", "warn",
-                                                     "error"};
+                                                    "error"};
 
 static const char door__redacted[] = "[redacted]";
 
@@ -69,10 +69,10 @@ static int door__key_eq(const char *a, size_t alen, const char *b) {
 
 int door__log_key_is_secret(const char *key) {
   static const char *const exact[] = {
-      "client_secret", "secret",        "password",      "code",
-      "code_verifier", "token",         "access_token",  "refresh_token",
-      "id_token",      "assertion",     "authorization", "cookie",
-      "set_cookie",    "session",       "state",         "nonce",
+      "client_secret", "secret",    "password",      "code",
+      "code_verifier", "token",     "access_token",  "refresh_token",
+      "id_token",      "assertion", "authorization", "cookie",
+      "set_cookie",    "session",   "state",         "nonce",
   };
   static const char *const suffixes[] = {"_secret", "_token", "_key",
                                          "_password"};
@@ -185,8 +185,8 @@ static size_t door__utf8_len(const unsigned char *s, size_t n) {
       return 0;
     cp = (cp << 6) | (s[i] & 0x3F);
   }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
     return 0;
   return len;
 }

@@ -126,8 +126,7 @@ static char *door__strdup(const char *s) {
   return p;
 }
 
-door_err door__kvlist_add(door_kvlist *l, const char *name,
-                          const char *value) {
+door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value) {
   door_kv kv;
   if (!name)
     return DOOR_EINVAL;
@@ -153,8 +152,7 @@ door_err door__kvlist_add(door_kvlist *l, const char *name,
   return DOOR_OK;
 }
 
-const char *door__kvlist_get(const door_kvlist *l, const char *name,
-                             int *dup) {
+const char *door__kvlist_get(const door_kvlist *l, const char *name, int *dup) {
   const char *found = NULL;
   size_t i;
   if (dup)
@@ -205,8 +203,8 @@ door_err door__form_parse(const char *s, size_t len, size_t max_pairs,
       goto out;
     }
     eq = memchr(pair, '=', plen);
-    err = door__form_decode_part(&name, pair,
-                                 eq ? (size_t)(eq - pair) : plen, max_len);
+    err = door__form_decode_part(&name, pair, eq ? (size_t)(eq - pair) : plen,
+                                 max_len);
     if (err)
       goto out;
     err = eq ? door__form_decode_part(&value, eq + 1,
@@ -232,8 +230,7 @@ out:
   return err;
 }
 
-door_err door__form_append(door_buf *out, const char *name,
-                           const char *value) {
+door_err door__form_append(door_buf *out, const char *name, const char *value) {
   size_t start = out->len;
   door_err err = DOOR_OK;
   if (!name)
@@ -369,7 +366,8 @@ static door_err door__parse_authority(const char *s, size_t len, size_t base,
   if (at) {
     size_t ulen = (size_t)(at - s);
     if (memchr(at + 1, '@', len - ulen - 1))
-      return door__url_fail(d, base + ulen, "more than one '@' in the authority",
+      return door__url_fail(d, base + ulen,
+                            "more than one '@' in the authority",
                             "percent-encode '@' in the user name");
     bad = door__check_chars(s, ulen, "");
     if (bad < ulen)
@@ -393,13 +391,14 @@ static door_err door__parse_authority(const char *s, size_t len, size_t base,
                             "'[' without ']' in the host", NULL);
     iplen = (size_t)(close - host) - 1;
     if (iplen == 0 || iplen >= sizeof tmp)
-      return door__url_fail(d, base + (size_t)(host - s),
-                            "bad IPv6 address", NULL);
+      return door__url_fail(d, base + (size_t)(host - s), "bad IPv6 address",
+                            NULL);
     memcpy(tmp, host + 1, iplen);
     tmp[iplen] = '\0';
     if (inet_pton(AF_INET6, tmp, a6) != 1)
       return door__url_fail(d, base + (size_t)(host - s) + 1,
-                            "bad IPv6 address", "zone identifiers and "
+                            "bad IPv6 address",
+                            "zone identifiers and "
                             "IPvFuture are not supported");
     u->host = door__strndup(tmp, iplen, 1);
     if (!u->host)
@@ -552,9 +551,9 @@ door_err door__url_parse(const char *s, door_url *out, door_detail *d) {
     end = strlen(p);
     bad = door__check_chars(p, end, "/?");
     if (bad < end) {
-      err = door__url_fail(d, (size_t)(p - s) + bad,
-                           "bad character in the fragment",
-                           "percent-encode it");
+      err =
+          door__url_fail(d, (size_t)(p - s) + bad,
+                         "bad character in the fragment", "percent-encode it");
       goto out;
     }
     u.fragment = door__strndup(p, end, 0);

@@ -153,17 +153,17 @@ static void test_json_escaping(void) {
 
 static void test_redaction_by_key(void) {
   static const char *const secret_keys[] = {
-      "client_secret", "secret",        "password",      "code",
-      "code_verifier", "token",         "access_token",  "refresh_token",
-      "id_token",      "assertion",     "authorization", "cookie",
-      "set-cookie",    "session",       "state",         "nonce",
-      "my_secret",     "device_token",  "cookie_key",    "db_password",
-      "Authorization", "Set-Cookie",    "CLIENT_SECRET", "api-key",
+      "client_secret", "secret",       "password",      "code",
+      "code_verifier", "token",        "access_token",  "refresh_token",
+      "id_token",      "assertion",    "authorization", "cookie",
+      "set-cookie",    "session",      "state",         "nonce",
+      "my_secret",     "device_token", "cookie_key",    "db_password",
+      "Authorization", "Set-Cookie",   "CLIENT_SECRET", "api-key",
       "set_cookie",
   };
   static const char *const plain_keys[] = {
-      "provider", "sub",  "codec", "error_code", "key",  "tokens",
-      "statement", "kid", "secretary", "keys", "_key", "issuer",
+      "provider",  "sub", "codec",     "error_code", "key",  "tokens",
+      "statement", "kid", "secretary", "keys",       "_key", "issuer",
   };
   size_t i;
   door_log lg;
@@ -203,11 +203,11 @@ static void test_redaction_by_value(void) {
       "Authorization: Bearer abcdefgh12345",
   };
   static const char *const plain_values[] = {
-      "eyJhbGciOiJSUzI1NiJ9",          /* a header alone */
-      "eyJ.x",                         /* one dot */
-      "xeyJhbGci.eyJzdWIi.c2ln",       /* not at a word start */
-      "eyJhbGci..c2ln",                /* empty payload */
-      "basic auth failed",             /* prose */
+      "eyJhbGciOiJSUzI1NiJ9",    /* a header alone */
+      "eyJ.x",                   /* one dot */
+      "xeyJhbGci.eyJzdWIi.c2ln", /* not at a word start */
+      "eyJhbGci..c2ln",          /* empty payload */
+      "basic auth failed",       /* prose */
       "Bearer",
       "token_auth_method=client_secret_basic",
       "login.ok",
@@ -286,18 +286,18 @@ static void test_line_cap(void) {
   capture c;
   memset(val, 'b', 1000);
   setup(&lg, &c, DOOR_LOG_KV);
-  door__log(&lg, DOOR_LOG_INFO, "e", "k1", val, "k2", val, "k3", val, "k4",
-            val, "k5", val, "k6", val, "k7", val, "k8", val, "k9", val, "k10",
-            val, NULL);
+  door__log(&lg, DOOR_LOG_INFO, "e", "k1", val, "k2", val, "k3", val, "k4", val,
+            "k5", val, "k6", val, "k7", val, "k8", val, "k9", val, "k10", val,
+            NULL);
   T_EQ_INT(c.calls, 1);
   T_OK(c.len <= 8192);
   T_OK(strstr(c.line, " k7=") != NULL);
   T_OK(strstr(c.line, " k9=") == NULL);
   T_OK(c.len > 20 && strcmp(c.line + c.len - 15, " truncated=true") == 0);
   setup(&lg, &c, DOOR_LOG_JSON);
-  door__log(&lg, DOOR_LOG_INFO, "e", "k1", val, "k2", val, "k3", val, "k4",
-            val, "k5", val, "k6", val, "k7", val, "k8", val, "k9", val, "k10",
-            val, NULL);
+  door__log(&lg, DOOR_LOG_INFO, "e", "k1", val, "k2", val, "k3", val, "k4", val,
+            "k5", val, "k6", val, "k7", val, "k8", val, "k9", val, "k10", val,
+            NULL);
   T_OK(c.len <= 8192);
   T_OK(c.len > 20 && strcmp(c.line + c.len - 18, ",\"truncated\":true}") == 0);
 }
@@ -311,10 +311,9 @@ static void test_detail(void) {
   door_detail_set(&d, DOOR_EJWK_WEAK, "jwks.keys[0]", "RSA key of 1024 bits",
                   "publish 2048 bits");
   door__log_detail(&lg, DOOR_LOG_WARN, "jwks.refresh", &d);
-  T_EQ_STR(after_ts(c.line),
-           "level=warn event=jwks.refresh err=JWK_WEAK "
-           "what=\"RSA key of 1024 bits\" where=jwks.keys[0] "
-           "hint=\"publish 2048 bits\"");
+  T_EQ_STR(after_ts(c.line), "level=warn event=jwks.refresh err=JWK_WEAK "
+                             "what=\"RSA key of 1024 bits\" where=jwks.keys[0] "
+                             "hint=\"publish 2048 bits\"");
   door_detail_clear(&d);
   d.code = DOOR_EIO;
   door__log_detail(&lg, DOOR_LOG_ERROR, "x", &d);
