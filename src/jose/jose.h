@@ -83,7 +83,8 @@ typedef struct door_jwk door_jwk;
 #define DOOR_JWK_ALLOW_PRIVATE 1u /* accept private RSA/EC keys (signing) */
 
 /* Parses one JWK object.  RSA: n (a leading zero octet is tolerated, as
- * d-account publishes one), e, 2048 bits or more; EC: crv P-256, x, y, on
+ * d-account publishes one), e, 2048 to 4096 bits (private: d, p, q, dp, dq,
+ * qi all present and consistent); EC: crv P-256, x, y, on
  * the curve; oct: never from a JWKS (only door__jwk_from_secret).  `kid`,
  * `use` and `alg` are kept when present: `use` other than "sig" and an
  * `alg` of another family are errors. */
@@ -92,10 +93,17 @@ door_err door__jwk_parse(const json_t *jwk, unsigned flags, door_jwk **out,
 /* A new private key: P-256 for DOOR_ALG_ES256, RSA 2048 for RS256/PS256.
  * `kid` may be NULL (no kid).  The key's alg member is set to `alg`. */
 door_err door__jwk_generate(door_alg alg, const char *kid, door_jwk **out);
-/* An HMAC (HS256) key from raw secret bytes; `kid` may be NULL. */
+/* An HMAC (HS256) key from raw secret bytes; `kid` may be NULL.  Any
+ * non-empty secret up to 64 KiB is taken (DOOR_EINVAL when empty,
+ * DOOR_ETOOBIG above): RFC 7518 wants 32 bytes or more for HS256, but
+ * providers key HS256 with the client secret, which may be shorter, so the
+ * length is the configuration's business.  Only this function makes oct
+ * keys: no JWK, JWKS or PEM ever becomes an HMAC secret. */
 door_err door__jwk_from_secret(const void *secret, size_t len, const char *kid,
                                door_jwk **out);
-/* A key from PEM (private or public, RSA or P-256). */
+/* A key from PEM (private or public, RSA or P-256: PKCS#8, SPKI, PKCS#1 or
+ * SEC1).  Encrypted PEM is refused (DOOR_EJWK_INVALID), never prompted for;
+ * RSA under 2048 bits is DOOR_EJWK_WEAK, other key types DOOR_EJWK_KTY. */
 door_err door__jwk_from_pem(const char *pem, size_t len, const char *kid,
                             door_jwk **out, door_detail *d);
 /* PEM (PKCS#8) of a private key, or SubjectPublicKeyInfo of a public one. */
@@ -211,8 +219,10 @@ door_err door__jws_verify_jwks(const door_jws *jws, const door_jwks *set,
 
 /* Signs `payload` (payload_len bytes, normally a JSON object) into a compact
  * JWS appended to `out`.  The header is {"alg":..., "kid": key's kid if any}
- * plus the members of `header_extra` (may be NULL; e.g. "typ"); `alg` must
- * be one of the key's algorithms. */
+ * plus the members of `header_extra` (may be NULL; e.g. "typ"; "alg" and
+ * "kid" in it are DOOR_EINVAL), compact; `alg` must be one of the key's
+ * algorithms and the key private (DOOR_EINVAL otherwise).  ES256 writes R||S,
+ * 64 bytes.  On failure `out` is left as it was. */
 door_err door__jws_sign(const door_jwk *key, door_alg alg,
                         const json_t *header_extra, const char *payload,
                         size_t payload_len, door_buf *out);

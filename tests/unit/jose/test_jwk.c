@@ -5,6 +5,7 @@
 #include "helpers.h"
 #include "vectors.h"
 
+#include <openssl/encoder.h>
 #include <openssl/pem.h>
 #include <pthread.h>
 
@@ -474,6 +475,39 @@ static void test_pem(void) {
              DOOR_EJWK_INVALID);
     BIO_free(bio);
     EVP_PKEY_free(p);
+  }
+  /* traditional forms: SEC1 EC private key, PKCS#1 RSA public key */
+  {
+    door_jwk *r = NULL, *back = NULL;
+    OSSL_ENCODER_CTX *ectx;
+    unsigned char *out = NULL;
+    size_t outlen = 0;
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data;
+    long n;
+    T_EQ_ERR(door__jwk_generate(DOOR_ALG_ES256, NULL, &k), DOOR_OK);
+    T_OK(PEM_write_bio_PrivateKey_traditional(bio, door__jwk_evp(k), NULL, NULL,
+                                              0, NULL, NULL) == 1);
+    n = BIO_get_mem_data(bio, &data);
+    T_OK(strncmp(data, "-----BEGIN EC PRIVATE KEY-----", 30) == 0);
+    T_EQ_ERR(door__jwk_from_pem(data, (size_t)n, NULL, &back, &d), DOOR_OK);
+    T_EQ_INT(door__jwk_is_private(back), 1);
+    door__jwk_unref(back);
+    door__jwk_unref(k);
+    BIO_free(bio);
+    T_EQ_ERR(door__jwk_generate(DOOR_ALG_RS256, NULL, &r), DOOR_OK);
+    ectx = OSSL_ENCODER_CTX_new_for_pkey(door__jwk_evp(r), EVP_PKEY_PUBLIC_KEY,
+                                         "PEM", "type-specific", NULL);
+    T_OK(ectx != NULL);
+    T_OK(OSSL_ENCODER_to_data(ectx, &out, &outlen) == 1);
+    OSSL_ENCODER_CTX_free(ectx);
+    T_OK(strncmp((char *)out, "-----BEGIN RSA PUBLIC KEY-----", 30) == 0);
+    T_EQ_ERR(door__jwk_from_pem((char *)out, outlen, NULL, &back, &d), DOOR_OK);
+    T_EQ_INT(door__jwk_is_private(back), 0);
+    T_EQ_INT(door__jwk_kty(back), DOOR_KTY_RSA);
+    OPENSSL_free(out);
+    door__jwk_unref(back);
+    door__jwk_unref(r);
   }
   door__buf_free(&pem);
   door__buf_free(&tok);
