@@ -1,0 +1,243 @@
+/* The SQLite backend's shared internals.
+ *
+ * Files: sqlite.c (open, pool, statements, transactions, error mapping),
+ * sqlite_migrate.c (the schema and its migrations), sqlite_accounts.c,
+ * sqlite_sessions.c, sqlite_records.c (audit, guards, transmissions),
+ * sqlite_keys.c (signing keys, provider tokens).
+ *
+ * Connections.  A pool of at most max_connections, each opened in
+ * SQLITE_OPEN_NOMUTEX mode: a connection is used by one thread at a time,
+ * the pool's mutex hands them out.  Each connection caches its prepared
+ * statements, keyed by the address of the SQL text (every statement is a
+ * static const char array next to the code that runs it).
+ *
+ * Statements bind every value (door__sq_q's format string); no SQL is ever
+ * built from data.
+ */
+#ifndef DOOR_STORE_SQLITE_INT_H
+#define DOOR_STORE_SQLITE_INT_H
+
+#include "store/store_int.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+/* Statements one connection can cache (there are fewer in the code). */
+#define DOOR__SQ_STMT_MAX 96
+/* Attempts of a whole transaction when SQLite reports the database busy
+ * after its own busy handler has waited. */
+#define DOOR__SQ_TX_ATTEMPTS 4
+
+typedef struct door__sq_stmt {
+  const char *sql;
+  sqlite3_stmt *st;
+} door__sq_stmt;
+
+typedef struct door__sq_conn {
+  sqlite3 *db;
+  struct door__sq *owner;
+  int sync_full; /* PRAGMA synchronous now: 1 FULL, 0 NORMAL */
+  size_t n_stmts;
+  door__sq_stmt stmts[DOOR__SQ_STMT_MAX];
+  struct door__sq_conn *next; /* in the idle list */
+} door__sq_conn;
+
+typedef struct door__sq {
+  struct door_store base; /* first */
+  char *path;             /* ":memory:" for sqlite::memory: */
+  int memory;
+  long busy_ms;
+  size_t max_conns, n_conns;
+  door__sq_conn *idle;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} door__sq;
+
+/* Transaction modes. */
+typedef enum door__sq_mode {
+  DOOR__SQ_READ = 0,    /* BEGIN (deferred): consistent reads */
+  DOOR__SQ_WRITE = 1,   /* BEGIN IMMEDIATE, synchronous=NORMAL */
+  DOOR__SQ_DURABLE = 2, /* BEGIN IMMEDIATE, synchronous=FULL */
+} door__sq_mode;
+
+static inline door__sq *door__sq_of(door_store *st) { return (door__sq *)st; }
+
+/* Maps an SQLite result code to a door_err and fills `d` (what = SQLite's
+ * message, which names tables and columns, never values; where = the
+ * database path).  Constraint failures: UNIQUE/PRIMARY KEY -> DOOR_EEXISTS,
+ * FOREIGN KEY -> DOOR_ENOTFOUND, CHECK/NOT NULL -> DOOR_EINVAL; those are
+ * the caller's to judge and are not logged; every other failure is logged
+ * at warn. */
+door_err door__sq_err(door__sq_conn *c, int rc, door_detail *d);
+/* The same for a bare handle (open, migrations). */
+door_err door__sq_db_err(sqlite3 *db, int rc, const char *where,
+                         const door_log *log, door_detail *d);
+
+/* Takes a connection from the pool (opening one when allowed, waiting up to
+ * the busy timeout otherwise); gives it back. */
+door_err door__sq_acquire(door__sq *s, door__sq_conn **out, door_detail *d);
+void door__sq_release(door__sq *s, door__sq_conn *c);
+
+/* Sets PRAGMA synchronous (FULL when durable) unless already so.  Outside a
+ * transaction only. */
+door_err door__sq_sync(door__sq_conn *c, int durable, door_detail *d);
+
+/* Prepares (or takes from the cache) `sql` and binds its parameters from
+ * the format, one letter per parameter ?1, ?2, ...:
+ *   t  const char *            text (NULL binds NULL)
+ *   i  int64_t                 integer
+ *   z  int64_t                 integer, 0 binds NULL
+ *   b  const void *, size_t    blob (NULL or length 0 binds NULL)
+ * Release the statement with door__sq_end. */
+door_err door__sq_q(door__sq_conn *c, const char *sql, sqlite3_stmt **out,
+                    door_detail *d, const char *fmt, ...);
+/* One step: *row = 1 for a row, 0 when done. */
+door_err door__sq_step(door__sq_conn *c, sqlite3_stmt *st, int *row,
+                       door_detail *d);
+/* Resets the statement and clears its bindings.  NULL is allowed. */
+void door__sq_end(sqlite3_stmt *st);
+/* Prepares, binds, runs to completion; *changes (may be NULL) = rows
+ * changed. */
+door_err door__sq_run(door__sq_conn *c, const char *sql, uint64_t *changes,
+                      door_detail *d, const char *fmt, ...);
+/* Prepares, binds, steps once: DOOR_OK with the first column of the first
+ * row in *v, DOOR_ENOTFOUND when there is no row. */
+door_err door__sq_int(door__sq_conn *c, const char *sql, int64_t *v,
+                      door_detail *d, const char *fmt, ...);
+
+/* Column copies: NULL for SQL NULL.  DOOR_ENOMEM. */
+door_err door__sq_col_str(sqlite3_stmt *st, int i, char **out);
+door_err door__sq_col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len);
+
+/* Runs fn in one transaction of the given mode on a pooled connection:
+ * commits when fn returns DOOR_OK, rolls back otherwise.  When the database
+ * is busy (after the busy handler), the whole transaction is retried up to
+ * DOOR__SQ_TX_ATTEMPTS times.  fn must set its outputs on every attempt. */
+typedef door_err (*door__sq_tx_fn)(door__sq_conn *c, void *ctx, door_detail *d);
+door_err door__sq_tx(door__sq *s, door__sq_mode mode, door__sq_tx_fn fn,
+                     void *ctx, door_detail *d);
+/* Runs one statement to completion outside an explicit transaction (a
+ * statement is its own transaction). */
+door_err door__sq_run1(door__sq *s, int durable, const char *sql,
+                       uint64_t *changes, door_detail *d, const char *fmt, ...);
+
+/* Migrations (sqlite_migrate.c). */
+typedef struct door__sq_migration {
+  int version;
+  const char *sql; /* one or more statements */
+} door__sq_migration;
+
+extern const door__sq_migration door__sq_migrations[];
+extern const int door__sq_latest;
+
+/* Brings `db` to the last version of `m` (versions 1..n in order), one
+ * transaction per migration; *from and *to (may be NULL) get the versions
+ * before and after.  Exposed with the list as an argument for tests. */
+door_err door__sq_migrate(sqlite3 *db, const door__sq_migration *m, int n,
+                          const door_log *log, int *from, int *to,
+                          door_detail *d);
+/* The version recorded in schema_version (0 when none). */
+door_err door__sq_version(sqlite3 *db, int *v, door_detail *d);
+
+/* The application_id doorauth stamps on its databases ("DOOR"). */
+#define DOOR__SQ_APPLICATION_ID 0x444f4f52
+
+/* Ops defined in the split files. */
+door_err door__sq_login_identity(door_store *st, const char *issuer,
+                                 const char *subject, const char *provider,
+                                 const char *claims, int64_t now,
+                                 char account_id[DOOR_STORE_ID_LEN + 1],
+                                 int *created, door_detail *d);
+door_err door__sq_link_identity(door_store *st, const char *account_id,
+                                const char *issuer, const char *subject,
+                                const char *provider, const char *claims,
+                                int64_t now, int *linked, door_detail *d);
+door_err door__sq_unlink_identity(door_store *st, const char *account_id,
+                                  const char *provider, const char *issuer,
+                                  const char *subject, int64_t now,
+                                  door_detail *d);
+door_err door__sq_identity_find(door_store *st, const char *issuer,
+                                const char *subject,
+                                char account_id[DOOR_STORE_ID_LEN + 1],
+                                door_detail *d);
+door_err door__sq_account_get(door_store *st, const char *account_id,
+                              door_store_account *out, door_detail *d);
+door_err door__sq_accounts_list(door_store *st, const char *after_id,
+                                size_t limit, door_store_account **out,
+                                size_t *n, door_detail *d);
+door_err door__sq_account_delete(door_store *st, const char *account_id,
+                                 int64_t now, door_store_delete_counts *counts,
+                                 door_detail *d);
+door_err door__sq_counts(door_store *st, int64_t now, door_store_counts *out,
+                         door_detail *d);
+
+door_err door__sq_session_create(door_store *st,
+                                 const door_store_session_new *s,
+                                 door_detail *d);
+door_err door__sq_session_get(door_store *st, const uint8_t *id_hash,
+                              int64_t now, int64_t idle_seconds,
+                              door_store_session *out, door_detail *d);
+door_err door__sq_session_delete(door_store *st, const uint8_t *id_hash,
+                                 door_detail *d);
+door_err door__sq_sessions_delete_by_sid(door_store *st, const char *issuer,
+                                         const char *sid, uint64_t *n,
+                                         door_detail *d);
+door_err door__sq_sessions_delete_by_sub(door_store *st, const char *issuer,
+                                         const char *sub, uint64_t *n,
+                                         door_detail *d);
+door_err door__sq_sessions_delete_account(door_store *st,
+                                          const char *account_id, uint64_t *n,
+                                          door_detail *d);
+door_err door__sq_sessions_purge(door_store *st, int64_t now, uint64_t *n,
+                                 door_detail *d);
+
+door_err door__sq_audit_append(door_store *st, int64_t at,
+                               const char *account_id,
+                               door_store_audit_kind kind, const char *provider,
+                               const char *issuer, const char *detail,
+                               int64_t *id, door_detail *d);
+/* The same inside a transaction the caller holds. */
+door_err door__sq_audit_insert(door__sq_conn *c, int64_t at,
+                               const char *account_id,
+                               door_store_audit_kind kind, const char *provider,
+                               const char *issuer, const char *detail,
+                               door_detail *d);
+door_err door__sq_audit_list(door_store *st, const char *account_id,
+                             size_t limit, door_store_audit **out, size_t *n,
+                             door_detail *d);
+door_err door__sq_state_consume(door_store *st, const char *key,
+                                int64_t expires_at, door_detail *d);
+door_err door__sq_states_purge(door_store *st, int64_t now, uint64_t *n,
+                               door_detail *d);
+door_err door__sq_jti_admit(door_store *st, const char *event_id,
+                            const char *jti, int64_t expires_at, int64_t now,
+                            int64_t *first_admitted_at, door_detail *d);
+door_err door__sq_jti_purge(door_store *st, int64_t now, uint64_t *n,
+                            door_detail *d);
+door_err door__sq_transmission_append(door_store *st,
+                                      const door_store_transmission_new *t,
+                                      int64_t *id, door_detail *d);
+door_err door__sq_transmissions_purge(door_store *st, int64_t before,
+                                      uint64_t *n, door_detail *d);
+door_err door__sq_transmissions_list(door_store *st, const char *account_id,
+                                     size_t limit,
+                                     door_store_transmission **out, size_t *n,
+                                     door_detail *d);
+
+door_err door__sq_signing_key_put(door_store *st,
+                                  const door_store_signing_key_new *k,
+                                  door_detail *d);
+door_err door__sq_signing_keys_list(door_store *st,
+                                    door_store_signing_key **out, size_t *n,
+                                    door_detail *d);
+door_err door__sq_signing_key_retire(door_store *st, const char *kid,
+                                     int64_t now, door_detail *d);
+door_err door__sq_tokens_put(door_store *st, const door_store_tokens_new *t,
+                             door_detail *d);
+door_err door__sq_tokens_get(door_store *st, const char *account_id,
+                             const char *provider, door_store_tokens *out,
+                             door_detail *d);
+door_err door__sq_tokens_delete(door_store *st, const char *account_id,
+                                const char *provider, door_detail *d);
+
+#endif

@@ -1,0 +1,150 @@
+/* The store's backend interface (internal, for backend authors).
+ *
+ * A backend is one `const struct door_store_ops` in its own file, listed in
+ * the table of store.c under its URL scheme.  Its open() allocates its own
+ * object whose first member is a `struct door_store` and fills in `ops` and
+ * `log`.  store.c checks every argument (NULLs, caps, account id shape, JSON
+ * shape, enum ranges) before it calls an op, so ops may trust them; each op
+ * has the contract of the door__store_ function of the same name in
+ * store.h.
+ */
+#ifndef DOOR_STORE_STORE_INT_H
+#define DOOR_STORE_STORE_INT_H
+
+#include "store/store.h"
+
+struct door_store {
+  const struct door_store_ops *ops;
+  const door_log *log;
+};
+
+struct door_store_ops {
+  const char *name; /* "sqlite": also the URL scheme */
+  /* `rest` is the URL after "scheme:"; `o` is filled with defaults. */
+  door_err (*open)(const char *rest, const door_store_options *o,
+                   door_store **out, door_detail *d);
+  void (*close)(door_store *st);
+  door_err (*schema_version)(door_store *st, int *current, int *latest,
+                             door_detail *d);
+
+  door_err (*login_identity)(door_store *st, const char *issuer,
+                             const char *subject, const char *provider,
+                             const char *kept_claims_json, int64_t now,
+                             char account_id[DOOR_STORE_ID_LEN + 1],
+                             int *created, door_detail *d);
+  door_err (*link_identity)(door_store *st, const char *account_id,
+                            const char *issuer, const char *subject,
+                            const char *provider, const char *kept_claims_json,
+                            int64_t now, int *linked, door_detail *d);
+  door_err (*unlink_identity)(door_store *st, const char *account_id,
+                              const char *provider, const char *issuer,
+                              const char *subject, int64_t now, door_detail *d);
+  door_err (*identity_find)(door_store *st, const char *issuer,
+                            const char *subject,
+                            char account_id[DOOR_STORE_ID_LEN + 1],
+                            door_detail *d);
+  door_err (*account_get)(door_store *st, const char *account_id,
+                          door_store_account *out, door_detail *d);
+  door_err (*accounts_list)(door_store *st, const char *after_id, size_t limit,
+                            door_store_account **out, size_t *n,
+                            door_detail *d);
+  door_err (*account_delete)(door_store *st, const char *account_id,
+                             int64_t now, door_store_delete_counts *counts,
+                             door_detail *d);
+  door_err (*counts)(door_store *st, int64_t now, door_store_counts *out,
+                     door_detail *d);
+
+  door_err (*session_create)(door_store *st, const door_store_session_new *s,
+                             door_detail *d);
+  door_err (*session_get)(door_store *st, const uint8_t *id_hash, int64_t now,
+                          int64_t idle_seconds, door_store_session *out,
+                          door_detail *d);
+  door_err (*session_delete)(door_store *st, const uint8_t *id_hash,
+                             door_detail *d);
+  door_err (*sessions_delete_by_sid)(door_store *st, const char *issuer,
+                                     const char *sid, uint64_t *n,
+                                     door_detail *d);
+  door_err (*sessions_delete_by_sub)(door_store *st, const char *issuer,
+                                     const char *sub, uint64_t *n,
+                                     door_detail *d);
+  door_err (*sessions_delete_account)(door_store *st, const char *account_id,
+                                      uint64_t *n, door_detail *d);
+  door_err (*sessions_purge)(door_store *st, int64_t now, uint64_t *n,
+                             door_detail *d);
+
+  door_err (*audit_append)(door_store *st, int64_t at, const char *account_id,
+                           door_store_audit_kind kind, const char *provider,
+                           const char *issuer, const char *detail, int64_t *id,
+                           door_detail *d);
+  door_err (*audit_list)(door_store *st, const char *account_id, size_t limit,
+                         door_store_audit **out, size_t *n, door_detail *d);
+
+  door_err (*state_consume)(door_store *st, const char *key, int64_t expires_at,
+                            door_detail *d);
+  door_err (*states_purge)(door_store *st, int64_t now, uint64_t *n,
+                           door_detail *d);
+  door_err (*jti_admit)(door_store *st, const char *event_id, const char *jti,
+                        int64_t expires_at, int64_t now,
+                        int64_t *first_admitted_at, door_detail *d);
+  door_err (*jti_purge)(door_store *st, int64_t now, uint64_t *n,
+                        door_detail *d);
+
+  door_err (*signing_key_put)(door_store *st,
+                              const door_store_signing_key_new *k,
+                              door_detail *d);
+  door_err (*signing_keys_list)(door_store *st, door_store_signing_key **out,
+                                size_t *n, door_detail *d);
+  door_err (*signing_key_retire)(door_store *st, const char *kid, int64_t now,
+                                 door_detail *d);
+
+  door_err (*transmission_append)(door_store *st,
+                                  const door_store_transmission_new *t,
+                                  int64_t *id, door_detail *d);
+  door_err (*transmissions_purge)(door_store *st, int64_t before, uint64_t *n,
+                                  door_detail *d);
+  door_err (*transmissions_list)(door_store *st, const char *account_id,
+                                 size_t limit, door_store_transmission **out,
+                                 size_t *n, door_detail *d);
+
+  door_err (*tokens_put)(door_store *st, const door_store_tokens_new *t,
+                         door_detail *d);
+  door_err (*tokens_get)(door_store *st, const char *account_id,
+                         const char *provider, door_store_tokens *out,
+                         door_detail *d);
+  door_err (*tokens_delete)(door_store *st, const char *account_id,
+                            const char *provider, door_detail *d);
+};
+
+extern const struct door_store_ops door__store_sqlite_ops;
+
+/* Makes a new account id (DOOR_STORE_ID_LEN hex digits and a NUL).
+ * DOOR_ERANDOM when the CSPRNG fails. */
+door_err door__store_new_account_id(char out[DOOR_STORE_ID_LEN + 1]);
+
+/* Argument checks shared by store.c and store_records.c.  Each fills `d`
+ * and returns DOOR_EINVAL (missing, malformed) or DOOR_ETOOBIG (over cap).
+ * need: non-empty string of at most max bytes; maybe: the same or NULL. */
+door_err door__store_need(const char *s, size_t max, const char *what,
+                          door_detail *d);
+door_err door__store_maybe(const char *s, size_t max, const char *what,
+                           door_detail *d);
+/* 32 lowercase hex digits (maybe_: or NULL). */
+door_err door__store_need_account(const char *id, door_detail *d);
+door_err door__store_maybe_account(const char *id, door_detail *d);
+/* A JSON object (array_of_strings 0) or an array of strings (1) of at most
+ * max bytes; DOOR_EJSON_TYPE for another shape. */
+door_err door__store_check_json(const char *s, size_t max, int array_of_strings,
+                                const char *what, door_detail *d);
+/* 1..DOOR_STORE_LIST_MAX. */
+door_err door__store_check_limit(size_t limit, door_detail *d);
+/* len <= DOOR_STORE_BLOB_MAX and data when len > 0. */
+door_err door__store_check_blob(const uint8_t *p, size_t len, const char *what,
+                                door_detail *d);
+
+#define DOOR__STORE_CHECK(st, d)                                               \
+  do {                                                                         \
+    if (!(st))                                                                 \
+      return door_detail_set(d, DOOR_EINVAL, "store", "no store", NULL);       \
+  } while (0)
+
+#endif
