@@ -359,7 +359,9 @@ static char *door__cfg_resolve(door__cfg_ctx *c, const char *path) {
   door_buf b;
   door__buf_init(&b, 4096 * 2);
   if (path[0] != '/' && c->base_dir && c->base_dir[0]) {
-    if (door__buf_puts(&b, c->base_dir) || door__buf_putc(&b, '/'))
+    size_t n = strlen(c->base_dir);
+    if (door__buf_puts(&b, c->base_dir) ||
+        (c->base_dir[n - 1] != '/' && door__buf_putc(&b, '/')))
       goto fail;
   }
   if (door__buf_puts(&b, path))
