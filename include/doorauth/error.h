@@ -146,7 +146,21 @@ extern "C" {
   XX(STORE_IDENTITY_TAKEN, "identity is linked to another account")            \
   XX(STORE_LAST_IDENTITY, "an account's last identity cannot be unlinked")     \
   XX(STORE_AMBIGUOUS, "several identities match: name one by issuer+subject")  \
-  XX(STORE_EXPIRED, "session has expired")
+  XX(STORE_EXPIRED, "session has expired")                                     \
+  /* broker and daemon */                                                      \
+  XX(BROKER_NO_SESSION, "not signed in, or the session has ended")             \
+  XX(BROKER_CSRF, "form token or origin is missing or wrong")                  \
+  XX(BROKER_LINK_SESSION, "linking must finish in the session that began it")  \
+  XX(LOGOUT_TOKEN_TYP, "logout token typ is not logout+jwt")                   \
+  XX(LOGOUT_TOKEN_ISS, "logout token iss is not the provider's issuer")        \
+  XX(LOGOUT_TOKEN_AUD, "logout token aud does not contain the client id")      \
+  XX(LOGOUT_TOKEN_IAT, "logout token iat missing, in the future or too old")   \
+  XX(LOGOUT_TOKEN_EXP, "logout token has expired")                             \
+  XX(LOGOUT_TOKEN_JTI, "logout token jti missing or malformed")                \
+  XX(LOGOUT_TOKEN_EVENTS, "logout token lacks the back-channel logout event")  \
+  XX(LOGOUT_TOKEN_NONCE, "logout token carries a nonce")                       \
+  XX(LOGOUT_TOKEN_SUBJECT, "logout token names neither sid nor sub")           \
+  XX(LOGOUT_TOKEN_REPLAYED, "logout token was already used")
 
 typedef enum door_err {
 #define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
