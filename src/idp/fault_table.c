@@ -231,17 +231,16 @@ HOOK(discovery_issuer_wrong) {
 }
 HOOK(jwks_oversized) {
   json_t *keys = json_object_get(ctx->obj, "keys"), *first;
-  size_t one, total = 0, i;
-  char *s;
+  size_t total = 0, i, want = (size_t)hit->num;
   if (!json_is_array(keys) || json_array_size(keys) == 0)
     return;
+  if (want > ((size_t)3 << 20))
+    want = (size_t)3 << 20; /* stays under the response cap */
   first = json_array_get(keys, 0);
-  s = json_dumps(first, JSON_COMPACT);
-  one = s ? strlen(s) + 24 : 512;
-  free(s);
-  for (i = 0; total < (size_t)hit->num && i < 100000; i++) {
+  for (i = 0; total < want; i++) {
     json_t *k = json_deep_copy(first);
     door_buf kid;
+    char *s;
     if (!k)
       return;
     door__buf_init(&kid, 64);
@@ -249,8 +248,10 @@ HOOK(jwks_oversized) {
     door__buf_put_u64(&kid, i);
     json_object_set_new(k, "kid", json_string(door__buf_str(&kid)));
     door__buf_free(&kid);
+    s = json_dumps(k, JSON_COMPACT);
+    total += s ? strlen(s) + 1 : 256;
+    free(s);
     json_array_append_new(keys, k);
-    total += one;
   }
 }
 HOOK(auth_iss_wrong) {

@@ -484,14 +484,15 @@ static door_err load_profile(door_idp_sc *sc, door_idp *idp, const char *name,
   err = load_settings(sc, p, j);
   if (!err)
     err = load_scopes(sc, p, j);
-  if (!err && json_object_get(j, "keys"))
-    err = load_array(sc, p, j, "keys");
-  else if (!err)
-    err = default_keys(p);
   if (!err)
     err = load_array(sc, p, j, "users");
   if (!err)
     err = load_array(sc, p, j, "clients");
+  /* Keys last: a mistake above is reported before any RSA key is made. */
+  if (!err && json_object_get(j, "keys"))
+    err = load_array(sc, p, j, "keys");
+  else if (!err)
+    err = default_keys(p);
   if (!err)
     err = check_keys(sc, p);
   return err;
