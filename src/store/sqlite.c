@@ -274,16 +274,35 @@ static void conn_close(door__sq_conn *c) {
   free(c);
 }
 
-/* Runs a PRAGMA that answers one text row (journal_mode) and checks it. */
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs a PRAGMA that answers one text row (journal_mode) and checks it.
+ * Switching a fresh file to WAL needs an exclusive lock and SQLite answers
+ * SQLITE_BUSY at once, without its busy handler, while another connection
+ * holds the file (racing first opens): so wait here, up to the busy
+ * timeout. */
 static door_err pragma_expect(door__sq_conn *c, const char *sql,
                               const char *want, const char *want2,
                               door_detail *d) {
   sqlite3_stmt *st = NULL;
   const char *got;
   door_err err = DOOR_OK;
+  int64_t until = now_ms() + c->owner->busy_ms;
+  long pause_ms = 1;
   int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_step(st);
+  while ((rc & 0xff) == SQLITE_BUSY && now_ms() < until) {
+    struct timespec ts = {0, pause_ms * 1000000L};
+    sqlite3_reset(st);
+    nanosleep(&ts, NULL);
+    pause_ms = pause_ms < 32 ? pause_ms * 2 : 32;
+    rc = sqlite3_step(st);
+  }
   if (rc != SQLITE_ROW) {
     err = door__sq_err(c, rc, d);
   } else {
