@@ -3,6 +3,7 @@
  * strict base64url and JSON layers on the raw input.
  *
  * Invariants checked (abort() on violation, so the fuzzer reports it):
+ *  - an algorithm list that parses names only supported algorithms;
  *  - whatever base64url decodes, encodes back to exactly the same text
  *    (strictness: one spelling per byte string);
  *  - JSON that parses dumps to JSON that parses again;
@@ -88,6 +89,19 @@ static void check_json(const uint8_t *data, size_t size) {
   door__buf_free(&b);
 }
 
+/* Allow-lists: a parsed mask is non-empty, known algorithms only. */
+static void check_algs(const uint8_t *data, size_t size) {
+  char list[256];
+  unsigned mask = 0;
+  if (size >= sizeof list || memchr(data, '\0', size))
+    return;
+  memcpy(list, data, size);
+  list[size] = '\0';
+  if (door__algs_parse(list, &mask, NULL) == DOOR_OK &&
+      (mask == 0 || (mask & ~(unsigned)DOOR_ALG_ALL)))
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const door_jwks *set = keys();
   const char *tok = (const char *)data;
@@ -98,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   check_b64(data, size);
   check_json(data, size);
+  check_algs(data, size);
   if (door__jws_parse(tok, size, NULL, &jws, NULL))
     return 0;
   if (!json_is_object(jws.header) || !json_is_object(jws.payload) ||
