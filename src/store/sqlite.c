@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,14 @@ void door__sq_end(sqlite3_stmt *st) {
   sqlite3_clear_bindings(st);
 }
 
+static uint64_t changes_of(sqlite3 *db) {
+#if SQLITE_VERSION_NUMBER >= 3037000
+  return (uint64_t)sqlite3_changes64(db);
+#else
+  return (uint64_t)sqlite3_changes(db);
+#endif
+}
+
 static door_err runv(door__sq_conn *c, const char *sql, uint64_t *changes,
                      door_detail *d, const char *fmt, va_list ap) {
   sqlite3_stmt *st;
@@ -196,7 +205,7 @@ static door_err runv(door__sq_conn *c, const char *sql, uint64_t *changes,
   while (!err && row)
     err = door__sq_step(c, st, &row, d);
   if (!err && changes)
-    *changes = (uint64_t)sqlite3_changes64(c->db);
+    *changes = changes_of(c->db);
   door__sq_end(st);
   return err;
 }
@@ -333,7 +342,7 @@ static door_err conn_open(door__sq *s, door__sq_conn **out, door_detail *d) {
     goto out;
   }
   sqlite3_extended_result_codes(c->db, 1);
-  sqlite3_busy_timeout(c->db, (int)s->busy_ms);
+  sqlite3_busy_timeout(c->db, s->busy_ms > INT_MAX ? INT_MAX : (int)s->busy_ms);
   sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
   sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
   sqlite3_db_config(c->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
@@ -540,6 +549,9 @@ static door_err sq_open(const char *rest, const door_store_options *o,
   if (sqlite3_threadsafe() == 0)
     return door_detail_set(d, DOOR_EUNSUPPORTED, "store.url",
                            "SQLite was built without thread support", NULL);
+  if (sqlite3_libversion_number() < 3035000) /* RETURNING */
+    return door_detail_set(d, DOOR_EUNSUPPORTED, "store.url",
+                           "SQLite is older than 3.35", "upgrade libsqlite3");
   if (rest[0] == '/' && rest[1] == '/') {
     if (rest[2] != '/')
       return door_detail_set(d, DOOR_ECONFIG_VALUE, "store.url",

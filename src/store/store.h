@@ -65,6 +65,7 @@
  * all are busy (up to busy_timeout_ms, then DOOR_ESTORE_BUSY), and gives it
  * back before returning.  sqlite::memory: has exactly one connection.
  * door__store_open and door__store_close must not race with other calls.
+ * A store does not survive fork(): a child process opens its own.
  *
  * Concurrency.  Every read-then-write runs in one write transaction taken
  * up front (BEGIN IMMEDIATE), retried when SQLite reports the database busy:
@@ -337,8 +338,9 @@ const char *door__store_audit_kind_name(door_store_audit_kind k);
 
 typedef struct door_store_audit {
   int64_t id, at;
-  door_store_audit_kind kind;
-  char *account_id; /* NULL: none, or anonymised */
+  door_store_audit_kind kind; /* DOOR_AUDIT_KIND_COUNT_: a kind written by
+                                 a newer doorauth */
+  char *account_id;           /* NULL: none, or anonymised */
   char *provider, *issuer, *detail;
 } door_store_audit;
 

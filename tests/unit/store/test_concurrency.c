@@ -208,6 +208,47 @@ static void test_one_admission_across_gates(void) {
   t_db_remove(&t);
 }
 
+/* Another process holding the write lock past the busy timeout makes
+ * writes fail with STORE_BUSY (after the retries); reads still work (WAL). */
+static void test_locked_database_reports_busy(void) {
+  door_store_options o;
+  door_store *st = NULL;
+  door_store_counts c;
+  door_detail d;
+  sqlite3 *db;
+  struct timespec t0, t1;
+  t_db t;
+  char id[33];
+  int created;
+  long ms;
+  t_db_make(&t);
+  door__store_options_init(&o);
+  o.busy_timeout_ms = 50;
+  T_EQ_ERR(door__store_open(t.url, &o, &st, NULL), DOOR_OK);
+  db = t_raw(&t);
+  T_EQ_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  T_EQ_ERR(door__store_login_identity(st, T_ISS, "late", "daccount", NULL, 1,
+                                      id, &created, &d),
+           DOOR_ESTORE_BUSY);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
+       (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  T_OK(ms >= 50);
+  T_OK(d.hint[0] != '\0');
+  T_EQ_INT(created, 0);
+  T_EQ_ERR(door__store_counts(st, 0, &c, NULL), DOOR_OK);
+  T_EQ_INT(c.accounts, 0);
+  T_EQ_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  T_EQ_ERR(door__store_login_identity(st, T_ISS, "late", "daccount", NULL, 1,
+                                      id, &created, NULL),
+           DOOR_OK);
+  T_EQ_INT(created, 1);
+  door__store_close(st);
+  t_db_remove(&t);
+}
+
 /* The child logs in and links in a loop until killed.  It says "started"
  * through the pipe after its first few transactions. */
 static void child_writer(const t_db *t, int fd, unsigned seed) {
@@ -299,4 +340,5 @@ T_MAIN(T_CASE(test_first_logins_on_separate_connections),
        T_CASE(test_first_logins_on_one_pooled_store),
        T_CASE(test_racing_opens_of_a_fresh_file),
        T_CASE(test_one_admission_across_gates),
+       T_CASE(test_locked_database_reports_busy),
        T_CASE(test_sigkill_leaves_a_consistent_database))
