@@ -1,17 +1,17 @@
 // Asks a server's token endpoint once, the way the benchmark will, and checks
 // that the answer really is an ES256-signed JWT access token that verifies
 // against the server's published JWKS. Exits non-zero otherwise.
-// usage: check-token.mjs NAME BASE_URL TOKEN_PATH JWKS_PATH  (env BENCH_BODY, BENCH_AUTH)
+// usage: check-token.mjs NAME TOKEN_URL JWKS_URL  (env BENCH_BODY, BENCH_AUTH)
 import { decodeProtectedHeader, createLocalJWKSet, jwtVerify } from 'jose';
 
-const [name, base, tokenPath, jwksPath] = process.argv.slice(2);
-if (!jwksPath) {
-  console.error('usage: check-token.mjs NAME BASE_URL TOKEN_PATH JWKS_PATH');
+const [name, tokenUrl, jwksUrl] = process.argv.slice(2);
+if (!jwksUrl) {
+  console.error('usage: check-token.mjs NAME TOKEN_URL JWKS_URL');
   process.exit(2);
 }
 const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
 if (process.env.BENCH_AUTH) headers.authorization = process.env.BENCH_AUTH;
-const res = await fetch(new URL(tokenPath, base), {
+const res = await fetch(tokenUrl, {
   method: 'POST', headers, body: process.env.BENCH_BODY ?? 'grant_type=client_credentials',
 });
 const text = await res.text();
@@ -30,7 +30,7 @@ if (hdr.alg !== 'ES256') {
   console.error(`${name}: access token alg is ${hdr.alg}, not ES256`);
   process.exit(1);
 }
-const jwksRes = await fetch(new URL(jwksPath, base));
+const jwksRes = await fetch(jwksUrl);
 if (jwksRes.status !== 200) {
   console.error(`${name}: JWKS answered ${jwksRes.status}`);
   process.exit(1);
