@@ -130,6 +130,8 @@ void door__store_options_init(door_store_options *o);
  *   DOOR_ESTORE_SCHEMA_NEWER  the database was written by a newer doorauth;
  *   DOOR_ESTORE_SCHEMA        not a doorauth database, or a migration
  *                             failed (that migration was rolled back);
+ *   DOOR_ESTORE_CORRUPT       the file is not an SQLite database;
+ *   DOOR_ESTORE_BUSY          another process kept the file locked;
  *   DOOR_EIO                  the file cannot be created or opened. */
 door_err door__store_open(const char *url, const door_store_options *o,
                           door_store **out, door_detail *d);
