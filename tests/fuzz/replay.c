@@ -14,11 +14,18 @@
 
 int door_fuzz_jws(const uint8_t *data, size_t size);
 int door_fuzz_jwk(const uint8_t *data, size_t size);
+int door_fuzz_callback(const uint8_t *data, size_t size);
+int door_fuzz_token_response(const uint8_t *data, size_t size);
+int door_fuzz_userinfo(const uint8_t *data, size_t size);
 
 static const struct {
   const char *name;
   int (*fn)(const uint8_t *, size_t);
-} targets[] = {{"jws", door_fuzz_jws}, {"jwk", door_fuzz_jwk}};
+} targets[] = {{"jws", door_fuzz_jws},
+               {"jwk", door_fuzz_jwk},
+               {"callback", door_fuzz_callback},
+               {"token_response", door_fuzz_token_response},
+               {"userinfo", door_fuzz_userinfo}};
 
 static int cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
