@@ -4,7 +4,7 @@
 // subjects, client_secret_basic, RS256 and HS256 id_tokens, userinfo, refresh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, rejectsMatching } from './lib/harness.mjs';
+import { startIdp, rejectsMatching, assertCleanShutdown } from './lib/harness.mjs';
 import { configure, login, joseVerify, client } from './lib/rp.mjs';
 
 const P = 'daccount';
@@ -97,4 +97,8 @@ test('openid-client refuses an id_token from another issuer', async () => {
   const config = await configure(idp, P, RS);
   await idp.arm('id_token.iss_wrong', { profile: P, clientId: RS.id });
   await rejectsMatching(login(config, { user: USER, pkce: false }), /unexpected JWT "iss" \(issuer\) claim value/);
+});
+
+test('door-idp exits cleanly on SIGTERM', async () => {
+  await assertCleanShutdown(idp);
 });

@@ -4,7 +4,7 @@
 // refresh; and openid-client refusing what it must refuse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, authorize, rejectsMatching } from './lib/harness.mjs';
+import { startIdp, authorize, rejectsMatching, assertCleanShutdown } from './lib/harness.mjs';
 import { configure, login, joseVerify, client, REDIRECT } from './lib/rp.mjs';
 
 const P = 'generic';
@@ -123,4 +123,8 @@ test('door-idp refuses a wrong PKCE verifier', async () => {
   await assert.rejects(client.authorizationCodeGrant(config, cb, {
     pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: state,
   }), (e) => e.error === 'invalid_grant');
+});
+
+test('door-idp exits cleanly on SIGTERM', async () => {
+  await assertCleanShutdown(idp);
 });

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, createHmac } from 'node:crypto';
 import * as jose from 'jose';
-import { startIdp, rawLogin, rejectsMatching } from './lib/harness.mjs';
+import { startIdp, rawLogin, rejectsMatching, assertCleanShutdown } from './lib/harness.mjs';
 
 const REDIRECT = 'https://127.0.0.1:1/cb';
 const CASES = [
@@ -132,3 +132,7 @@ for (const c of CASES) {
     });
   }
 }
+
+test('door-idp exits cleanly on SIGTERM', async () => {
+  await assertCleanShutdown(idp);
+});

@@ -3,7 +3,7 @@
 // userinfo, refresh, client_credentials.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, rejectsMatching } from './lib/harness.mjs';
+import { startIdp, rejectsMatching, assertCleanShutdown } from './lib/harness.mjs';
 import { configure, login, joseVerify, client } from './lib/rp.mjs';
 
 const P = 'xmarket';
@@ -78,4 +78,8 @@ test('openid-client refuses a wrong RFC 9207 iss', async () => {
   const config = await configure(idp, P, XM);
   await idp.arm('authorize.iss_wrong', { profile: P, clientId: XM.id });
   await rejectsMatching(login(config, { user: USER }), /unexpected "iss" \(issuer\) response parameter value/);
+});
+
+test('door-idp exits cleanly on SIGTERM', async () => {
+  await assertCleanShutdown(idp);
 });

@@ -191,3 +191,15 @@ export async function rejectsMatching(promise, re) {
   if (!re.test(chain)) throw new Error(`rejection does not match ${re}: ${chain}`);
   return chain;
 }
+
+// The last test of each file: door-idp stops on SIGTERM with exit status 0
+// and its output holds no sanitizer report (the ASan/UBSan build's
+// door-idp runs these tests too).
+export async function assertCleanShutdown(idp) {
+  const { code, sig } = await idp.stop();
+  const out = idp.output();
+  if (code !== 0) throw new Error(`door-idp exited with ${code ?? sig} on SIGTERM:\n${out}`);
+  if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(out)) {
+    throw new Error(`door-idp printed a sanitizer report:\n${out}`);
+  }
+}
