@@ -110,6 +110,32 @@ test('openid-client (non-repudiation checks) refuses a bad RS256 signature', asy
   await rejectsMatching(login(config, { user: USER }), /JWT signature verification failed/);
 });
 
+test('openid-client refuses an expired id_token', async () => {
+  const config = await configure(idp, P, RS);
+  await idp.arm('id_token.exp_past', { profile: P, clientId: RS.id });
+  await rejectsMatching(login(config, { user: USER }), /unexpected JWT "exp" \(expiration time\) claim value, expiration is past/);
+});
+
+test('openid-client refuses an id_token not valid before an hour from now', async () => {
+  const config = await configure(idp, P, RS);
+  await idp.arm('id_token.nbf_future', { profile: P, clientId: RS.id });
+  await rejectsMatching(login(config, { user: USER }), /unexpected JWT "nbf" \(not before\) claim value/);
+});
+
+test('openid-client refuses a token response without the id_token', async () => {
+  const config = await configure(idp, P, RS);
+  await idp.arm('token.no_id_token', { profile: P, clientId: RS.id });
+  await rejectsMatching(login(config, { user: USER }), /"id_token" property must be a string/);
+});
+
+test('openid-client refuses userinfo for another subject', async () => {
+  const config = await configure(idp, P, RS);
+  const { tokens } = await login(config, { user: USER });
+  await idp.arm('userinfo.sub_wrong', { profile: P, clientId: RS.id });
+  await rejectsMatching(client.fetchUserInfo(config, tokens.access_token, tokens.claims().sub),
+    /unexpected "response" body "sub" property value/);
+});
+
 test('door-idp refuses a wrong PKCE verifier', async () => {
   const config = await configure(idp, P, RS);
   const verifier = client.randomPKCECodeVerifier();
