@@ -71,12 +71,20 @@ peak_rss_mb() { # pid
   awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
-# wrk output -> "RPS P99_MS"; fails on socket errors or non-2xx answers.
-run_wrk() { # name url [lua]
-  local name=$1 url=$2 lua=${3:-} out="$WORK/wrk-$1.txt" args=()
+cpu_ticks() { # pid -> utime+stime of all its threads, in clock ticks
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# wrk output -> "RPS P99_MS CPU_US_PER_REQ"; fails on socket errors or
+# non-2xx answers.  CPU time is the server's (all threads), over the run.
+run_wrk() { # name pid url [lua]
+  local name=$1 pid=$2 url=$3 lua=${4:-} out="$WORK/wrk-$1.txt" args=() t0 t1
   [ -n "$lua" ] && args=(-s "$lua")
+  t0=$(cpu_ticks "$pid")
   taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${args[@]}" "$url" >"$out" 2>&1 \
     || die "wrk failed on $name: $(cat "$out")"
+  t1=$(cpu_ticks "$pid")
   if grep -q 'Non-2xx or 3xx responses' "$out"; then
     die "$name: some answers were not 2xx: $(grep 'Non-2xx' "$out")"
   fi
@@ -86,7 +94,8 @@ run_wrk() { # name url [lua]
       die "$name: socket errors under load"
     fi
   fi
-  awk '
+  awk -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" '
+    / requests in / { reqs = $1 }
     /^Requests\/sec:/ { rps = $2 }
     $1 == "99%" {
       v = $2; unit = v; sub(/^[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
@@ -95,12 +104,12 @@ run_wrk() { # name url [lua]
       else ms = -1
     }
     END {
-      if (rps == "" || ms == "" || ms < 0) exit 1
-      printf "%.0f %.3f\n", rps, ms
+      if (rps == "" || ms == "" || ms < 0 || reqs <= 0) exit 1
+      printf "%.0f %.3f %.1f\n", rps, ms, ticks / hz * 1e6 / reqs
     }' "$out" || die "could not read wrk output for $name: $(cat "$out")"
 }
 
-declare -A RPS
+declare -A RPS CPU
 
 # bench_server NAME PID DISCOVERY_URL JWKS_URL TOKEN_URL AUTH BODY
 bench_server() {
@@ -117,11 +126,13 @@ bench_server() {
       jwks) url=$jwks lua= ;;
       token) url=$tok lua=$HERE/post.lua ;;
     esac
-    r=$(run_wrk "${name}_$ep" "$url" "$lua")
-    read -r rps p99 <<<"$r"
+    r=$(run_wrk "${name}_$ep" "$pid" "$url" "$lua")
+    read -r rps p99 cpu <<<"$r"
     RPS[${name}_$ep]=$rps
+    CPU[${name}_$ep]=$cpu
     echo "bench: ${name}_${ep}_rps $rps req/s"
     echo "bench: ${name}_${ep}_p99 $p99 ms"
+    echo "bench: ${name}_${ep}_cpu_per_req $cpu us"
   done
   kill -0 "$pid" 2>/dev/null || die "$name died under load"
   echo "bench: ${name}_peak_rss $(peak_rss_mb "$pid") MB"
@@ -171,11 +182,19 @@ for peer in oauth2-mock-server oidc-provider; do
   stop_server "$pid"
 done
 
-ratio() { # ours peer
-  awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'
+# X = ours / peer in requests per second (higher is better); the cpu ratios
+# are peer / ours in server CPU time per request (higher is better), which
+# other load on the machine disturbs less.
+ratio() { # a b
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }
 for ep in token discovery jwks; do
   for peer in oauth2-mock-server oidc-provider; do
-    echo "ratio: idp_$ep vs $peer $(ratio "idp_$ep" "${peer}_$ep")"
+    echo "ratio: idp_$ep vs $peer $(ratio "${RPS[idp_$ep]}" "${RPS[${peer}_$ep]}")"
+  done
+done
+for ep in token discovery jwks; do
+  for peer in oauth2-mock-server oidc-provider; do
+    echo "ratio: idp_${ep}_cpu vs $peer $(ratio "${CPU[${peer}_$ep]}" "${CPU[idp_$ep]}")"
   done
 done
