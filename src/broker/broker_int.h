@@ -1,0 +1,248 @@
+/* The broker (internal): the state behind door_broker and the helpers its
+ * files share.
+ *
+ * Configuration generations.  Everything that comes from a configuration
+ * (the door_config itself, the door_rp built from it, the logger, the
+ * derived keys, the end-session cache) lives in one reference-counted
+ * door__bgen.  A call takes a reference to the current generation
+ * (door__bgen_get) and drops it when done (door__bgen_put); a reload builds
+ * a new generation and swaps the pointer under the broker's mutex, so calls
+ * in flight keep theirs and the old one is freed by the last of them.  The
+ * store, the replay guard and the metrics belong to the broker and outlive
+ * every generation.
+ */
+#ifndef DOOR_BROKER_INT_H
+#define DOOR_BROKER_INT_H
+
+#include "doorauth/broker.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* ---- cookies and tokens (session.c) --------------------------------------
+ */
+
+#define DOOR_SESSION_ID_BYTES 32
+#define DOOR_SESSION_ID_LEN 43 /* base64url of 32 bytes */
+#define DOOR_CSRF_SECRET_BYTES 32
+#define DOOR_CSRF_TOKEN_LEN 43
+#define DOOR_CSRF_LABEL "doorauth csrf v1"
+
+#define DOOR_SESSION_COOKIE_SECURE "__Host-door-session"
+#define DOOR_SESSION_COOKIE_PLAIN "door-session"
+#define DOOR_HINT_COOKIE_SECURE "__Host-door-logout"
+#define DOOR_HINT_COOKIE_PLAIN "door-logout"
+#define DOOR_HINT_LABEL "doorauth logout-hint v1"
+/* Largest logout-hint cookie value written (browsers keep 4096 per
+ * cookie, name and attributes included). */
+#define DOOR_HINT_COOKIE_MAX 3800
+
+const char *door__session_cookie_name(int secure);
+const char *door__hint_cookie_name(int secure);
+
+/* "NAME=VALUE; Path=/; Max-Age=N; HttpOnly; SameSite=Lax[; Secure]". */
+door_err door__broker_set_cookie(const char *name, const char *value,
+                                 int secure, int64_t max_age, door_buf *out);
+/* The same with an empty value and Max-Age=0. */
+door_err door__broker_del_cookie(const char *name, int secure, door_buf *out);
+
+/* A fresh session id: 32 random bytes, base64url (43 characters) into
+ * `id` (cap >= 44), and its store hash. */
+door_err door__session_id_new(char id[DOOR_SESSION_ID_LEN + 1],
+                              uint8_t hash[DOOR_STORE_HASH_LEN]);
+/* The store hash of a cookie value; DOOR_EINVAL when it is not a session
+ * id's shape (43 base64url characters). */
+door_err door__session_id_hash(const char *id, size_t len,
+                               uint8_t hash[DOOR_STORE_HASH_LEN]);
+
+/* The CSRF token of a session: base64url(HMAC-SHA256(secret,
+ * DOOR_CSRF_LABEL)), 43 characters and a NUL into `out`. */
+door_err door__csrf_token(const uint8_t *secret, size_t len,
+                          char out[DOOR_CSRF_TOKEN_LEN + 1]);
+/* DOOR_OK when `token` is the token of `secret` (constant time),
+ * DOOR_EBROKER_CSRF otherwise. */
+door_err door__csrf_verify(const uint8_t *secret, size_t len,
+                           const char *token);
+
+/* Finds the session cookie's value in a Cookie header: DOOR_OK and *value
+ * / *len pointing into the header, or DOOR_EBROKER_NO_SESSION (absent,
+ * given twice, or oversized header). */
+door_err door__session_cookie_find(const char *cookie_header, int secure,
+                                   const char **value, size_t *len);
+
+/* ---- the logout hint (hint.c) ----------------------------------------------
+ * The ID token kept for id_token_hint, sealed to the session: value =
+ * base64url(0x01 | iv[12] | AES-256-GCM(provider NUL id_token) | tag[16]),
+ * AAD = label NUL cookie name NUL session hash. */
+door_err door__hint_key(const door_config *cfg, unsigned char key[32]);
+door_err door__hint_seal(const unsigned char key[32], const char *cookie_name,
+                         const uint8_t session_hash[DOOR_STORE_HASH_LEN],
+                         const char *provider, const char *id_token,
+                         door_buf *out);
+/* Opens a value sealed by door__hint_seal; *provider and *id_token are
+ * malloc'ed (wipe the token: door__broker_free_secret).  DOOR_ELOGIN_SEAL
+ * when it does not open. */
+door_err door__hint_open(const unsigned char key[32], const char *cookie_name,
+                         const uint8_t session_hash[DOOR_STORE_HASH_LEN],
+                         const char *value, size_t len, char **provider,
+                         char **id_token);
+void door__broker_free_secret(char *s);
+
+/* ---- metrics (metrics.c) ----------------------------------------------------
+ */
+
+#define DOOR_M_PROVIDERS 32
+#define DOOR_M_BUCKETS 12 /* finite bucket bounds, then +Inf */
+
+typedef enum door_m_store_op {
+  DOOR_M_ST_LOGIN = 0, /* login_identity */
+  DOOR_M_ST_LINK,
+  DOOR_M_ST_UNLINK,
+  DOOR_M_ST_SESSION_CREATE,
+  DOOR_M_ST_SESSION_GET,
+  DOOR_M_ST_SESSION_DELETE,
+  DOOR_M_ST_STATE,
+  DOOR_M_ST_AUDIT,
+  DOOR_M_ST_ADMIN,
+  DOOR_M_ST_COUNT_
+} door_m_store_op;
+
+typedef struct door_m_hist {
+  atomic_uint_fast64_t buckets[DOOR_M_BUCKETS + 1]; /* not cumulative */
+  atomic_uint_fast64_t count;
+  atomic_uint_fast64_t sum_us;
+} door_m_hist;
+
+typedef enum door_m_login_ok {
+  DOOR_M_OK_SIGNIN = 0, /* existing account */
+  DOOR_M_OK_CREATED,    /* new account */
+  DOOR_M_OK_LINKED,     /* identity linked */
+  DOOR_M_OK_COUNT_
+} door_m_login_ok;
+
+typedef struct door_m_provider {
+  char name[DOOR_STORE_PROVIDER_MAX + 1]; /* "" while unused */
+  atomic_uint_fast64_t ok[DOOR_M_OK_COUNT_];
+  atomic_uint_fast64_t failed[DOOR_ERR_COUNT_];
+  atomic_uint_fast64_t begins, begin_failed;
+  atomic_uint_fast64_t bcl_ok, bcl_failed, bcl_sessions;
+  door_m_hist finish;
+} door_m_provider;
+
+typedef struct door_metrics {
+  pthread_mutex_t mu; /* guards adding names */
+  door_m_provider providers[DOOR_M_PROVIDERS];
+  door_m_hist store[DOOR_M_ST_COUNT_];
+  atomic_uint_fast64_t logouts;
+  atomic_uint_fast64_t store_errors;
+} door_metrics;
+
+/* Bucket bounds in microseconds (DOOR_M_BUCKETS values). */
+extern const uint64_t door__m_bounds_us[DOOR_M_BUCKETS];
+
+door_err door__metrics_init(door_metrics *m);
+void door__metrics_destroy(door_metrics *m);
+/* The slot of a provider name (made on first use); NULL when every slot is
+ * taken or the name is too long. */
+door_m_provider *door__metrics_provider(door_metrics *m, const char *name);
+void door__m_hist_observe(door_m_hist *h, uint64_t us);
+/* Monotonic microseconds. */
+uint64_t door__m_now_us(void);
+
+/* Appends a Prometheus label value, escaped (\\, \", \n). */
+door_err door__m_label(door_buf *out, const char *value);
+/* Appends microseconds as seconds ("0.001500"). */
+door_err door__m_seconds(door_buf *out, uint64_t us);
+/* Appends one histogram: NAME_bucket{LABELS,le="..."} lines (cumulative),
+ * NAME_sum and NAME_count.  `labels` is "" or `k="v"` pairs without
+ * braces. */
+door_err door__m_hist_write(door_buf *out, const char *name, const char *labels,
+                            const door_m_hist *h);
+
+/* ---- the broker ------------------------------------------------------------
+ */
+
+/* The end-session endpoint of one provider, looked up once per generation
+ * and hour. */
+typedef struct door__es_entry {
+  pthread_mutex_t mu;
+  int state; /* 0 unknown, 1 has one (url), 2 has none */
+  char *url;
+  int64_t checked_at;
+} door__es_entry;
+
+typedef struct door__bgen {
+  atomic_uint refs;
+  door_config *cfg;
+  door_log log;
+  door_rp *rp;
+  int secure;   /* public_url is https */
+  char *base;   /* public_url without trailing '/' */
+  char *origin; /* scheme://host[:port] of public_url */
+  unsigned char hint_key[32];
+  door__es_entry *es; /* one per configured provider */
+  size_t nes;
+} door__bgen;
+
+struct door_broker {
+  pthread_mutex_t mu; /* guards gen */
+  door__bgen *gen;
+  door_store *store;
+  door_replay_guard replay;
+  door_log log; /* the store's and the broker's own lines */
+  door_broker_options opt;
+  door_metrics metrics;
+};
+
+int64_t door__broker_now(const door_broker *b);
+door__bgen *door__bgen_get(door_broker *b);
+void door__bgen_put(door__bgen *g);
+
+/* The provider's configuration in a generation, or NULL. */
+const door_provider_config *door__bgen_provider(const door__bgen *g,
+                                                const char *name);
+/* The provider's display name (or its name; or `name` when unknown). */
+const char *door__bgen_display(const door__bgen *g, const char *name);
+
+/* Adds a Set-Cookie value to a reply (DOOR_ETOOBIG past
+ * DOOR_BROKER_MAX_COOKIES); takes `value` (detached from a door_buf). */
+door_err door__reply_cookie(door_broker_reply *r, door_buf *value);
+
+/* The live session of a Cookie header: DOOR_OK with `out` filled and
+ * `hash` its store hash, or DOOR_EBROKER_NO_SESSION. */
+door_err door__session_lookup(door_broker *b, door__bgen *g,
+                              const char *cookie_header,
+                              door_store_session *out,
+                              uint8_t hash[DOOR_STORE_HASH_LEN],
+                              door_detail *d);
+
+/* Creates a session for `account_id` after a login at `provider` and adds
+ * its cookie to `r`; `hint_token` (may be NULL) is the ID token kept for
+ * RP-initiated logout when the provider has an end-session endpoint. */
+door_err door__session_start(door_broker *b, door__bgen *g,
+                             const char *account_id, const char *provider,
+                             const char *issuer, const char *sid,
+                             const char *sub, const char *id_token,
+                             door_broker_reply *r, door_detail *d);
+
+/* The provider's end-session endpoint from the generation's cache (looked
+ * up at most once an hour): DOOR_OK and *url (malloc'ed), DOOR_ENOTFOUND
+ * when it has none, or the lookup's error. */
+door_err door__end_session_endpoint(door_broker *b, door__bgen *g,
+                                    const char *provider, char **url,
+                                    door_detail *d);
+
+/* Runs a store call and records its latency and failure:
+ *   err = DOOR__ST(b, t0, DOOR_M_ST_LINK, door__store_link_identity(...));
+ * `t0` is a uint64_t variable of the caller (the comma operator sets it
+ * before the call is evaluated). */
+#define DOOR__ST(b, t0, op, call)                                              \
+  ((t0) = door__m_now_us(), door__st_done((b), (op), (t0), (call)))
+door_err door__st_done(door_broker *b, int op, uint64_t started, door_err err);
+
+#endif
