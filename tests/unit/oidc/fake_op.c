@@ -99,7 +99,19 @@ static void expected_basic(const op *o, char *out, size_t cap) {
   door__buf_free(&raw);
 }
 
-static int pkce_ok(const op *o, const char *verifier) {
+/* The grant of "CODE-<n>", or NULL. */
+static const struct op_grant *find_grant(const op *o, const char *code) {
+  long n;
+  char *end;
+  if (!code || strncmp(code, "CODE-", 5) != 0)
+    return NULL;
+  n = strtol(code + 5, &end, 10);
+  if (*end || n < 1 || n > o->ngrants)
+    return NULL;
+  return &o->grants[n - 1];
+}
+
+static int pkce_ok(const struct op_grant *o, const char *verifier) {
   unsigned char h[32];
   door_buf b;
   int ok;
@@ -115,7 +127,7 @@ static int pkce_ok(const op *o, const char *verifier) {
   return ok;
 }
 
-static void sign_id_token(op *o, door_buf *out) {
+static void sign_id_token(op *o, const struct op_grant *g, door_buf *out) {
   door_jwk *k = o->key, *stray = NULL;
   door_alg alg = o->alg;
   door_buf h;
@@ -135,8 +147,8 @@ static void sign_id_token(op *o, door_buf *out) {
   c = json_pack(
       "{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "iss",
       o->iss_override ? o->iss_override : o->issuer, "aud",
-      o->aud_override ? o->aud_override : o->client_id, "sub", "user-1",
-      "nonce", o->nonce_override ? o->nonce_override : o->nonce, "iat",
+      o->aud_override ? o->aud_override : g->client_id, "sub", "user-1",
+      "nonce", o->nonce_override ? o->nonce_override : g->nonce, "iat",
       (json_int_t)*o->now, "exp", (json_int_t)(*o->now + 300 + o->exp_offset),
       "at_hash", door__buf_str(&h));
   json_object_set_new(c, "email", json_string("idtoken@example.jp"));
@@ -153,6 +165,7 @@ static void token(op *o, const fx_req *rq, fx_resp *rs) {
   door_buf idt;
   json_t *j;
   const char *secret;
+  const struct op_grant *g;
   o->token_calls++;
   copy(o->token_path, sizeof o->token_path, rq->path);
   copy(o->authorization, sizeof o->authorization, rq->authorization);
@@ -177,17 +190,18 @@ static void token(op *o, const fx_req *rq, fx_resp *rs) {
     put_error(rs, 400, o->token_error);
     goto out;
   }
+  g = find_grant(o, door__kvlist_get(&f, "code", NULL));
   if (strcmp(s_or(door__kvlist_get(&f, "grant_type", NULL)),
              "authorization_code") != 0 ||
-      strcmp(s_or(door__kvlist_get(&f, "code", NULL)), "CODE-1") != 0 ||
+      !g ||
       strcmp(s_or(door__kvlist_get(&f, "redirect_uri", NULL)),
-             o->redirect_uri) != 0 ||
-      !pkce_ok(o, door__kvlist_get(&f, "code_verifier", NULL))) {
+             g->redirect_uri) != 0 ||
+      !pkce_ok(g, door__kvlist_get(&f, "code_verifier", NULL))) {
     put_error(rs, 400, "invalid_grant");
     goto out;
   }
   door__buf_init(&idt, 1 << 16);
-  sign_id_token(o, &idt);
+  sign_id_token(o, g, &idt);
   j = json_pack("{s:s, s:s, s:i, s:s}", "access_token", "AT-1", "token_type",
                 o->token_type ? o->token_type : "Bearer", "expires_in", 3600,
                 "refresh_token", "RT-1");
@@ -279,6 +293,7 @@ void op_stop(op *o) {
 void op_authorize(op *o, const char *authorization_url, door_buf *cb) {
   door_url u;
   door_kvlist q;
+  char code[32] = "CODE-";
   door__kvlist_init(&q);
   if (door__url_parse(authorization_url, &u, NULL) == DOOR_OK) {
     if (u.query)
@@ -295,13 +310,21 @@ void op_authorize(op *o, const char *authorization_url, door_buf *cb) {
   copy(o->client_id, sizeof o->client_id,
        door__kvlist_get(&q, "client_id", NULL));
   copy(o->scope, sizeof o->scope, door__kvlist_get(&q, "scope", NULL));
-  pthread_mutex_unlock(&o->srv.mu);
-  door__kvlist_free(&q);
+  if (o->ngrants < (int)(sizeof o->grants / sizeof o->grants[0])) {
+    struct op_grant *g = &o->grants[o->ngrants++];
+    memcpy(g->nonce, o->nonce, sizeof g->nonce);
+    memcpy(g->challenge, o->challenge, sizeof g->challenge);
+    memcpy(g->redirect_uri, o->redirect_uri, sizeof g->redirect_uri);
+    memcpy(g->client_id, o->client_id, sizeof g->client_id);
+  }
+  code[5 + door__u64_to_str((uint64_t)o->ngrants, code + 5)] = '\0';
   door__buf_reset(cb);
-  door__form_append(cb, "code", "CODE-1");
-  door__form_append(cb, "state", o->state);
+  door__form_append(cb, "code", code);
+  door__form_append(cb, "state", s_or(door__kvlist_get(&q, "state", NULL)));
   if (o->declare_iss)
     door__form_append(cb, "iss", o->issuer);
+  pthread_mutex_unlock(&o->srv.mu);
+  door__kvlist_free(&q);
 }
 
 void op_cookie_of(const char *set_cookie, door_buf *out) {

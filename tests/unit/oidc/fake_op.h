@@ -32,6 +32,11 @@ typedef struct op {
   /* what the last authorization request asked (filled by op_authorize) */
   char state[64], nonce[96], challenge[96], redirect_uri[256], client_id[64],
       scope[256];
+  /* every authorization so far: the code "CODE-<n>" finds its grant */
+  struct op_grant {
+    char nonce[96], challenge[96], redirect_uri[256], client_id[64];
+  } grants[512];
+  int ngrants;
 
   /* knobs */
   int declare_iss;        /* discovery declares the iss parameter */
@@ -63,8 +68,8 @@ int op_start(op *o, op_mode mode, int64_t *now);
 void op_stop(op *o);
 
 /* Reads the authorization URL as the OP would and remembers its
- * parameters; writes the callback query for a successful login
- * ("code=...&state=...[&iss=...]") into cb. */
+ * parameters under a new code; writes the callback query for a successful
+ * login ("code=CODE-<n>&state=...[&iss=...]") into cb.  Thread-safe. */
 void op_authorize(op *o, const char *authorization_url, door_buf *cb);
 
 /* "name=value" of a Set-Cookie header value, into out. */

@@ -3,6 +3,9 @@
 #include "fake_op.h"
 #include "oidc/oidc.h"
 #include "t.h"
+#include "util/log.h"
+
+#include <pthread.h>
 
 #include <string.h>
 #include <time.h>
@@ -148,31 +151,151 @@ static void test_happy_path(void) {
 static void test_parallel_tabs(void) {
   env e;
   door_login_result r;
-  door_buf cb1, ck1;
+  door_buf cb1, ck;
   env_up(&e);
   door__buf_init(&cb1, 1 << 16);
-  door__buf_init(&ck1, 1 << 16);
+  door__buf_init(&ck, 1 << 16);
   begin(&e, "op");
   T_EQ_ERR(door__buf_append(&cb1, e.cb.data, e.cb.len), DOOR_OK);
-  T_EQ_ERR(door__buf_append(&ck1, e.cookie.data, e.cookie.len), DOOR_OK);
-  {
-    /* The first tab's nonce and challenge, for the OP to answer it. */
-    char nonce[96], chal[96];
-    memcpy(nonce, e.o.nonce, sizeof nonce);
-    memcpy(chal, e.o.challenge, sizeof chal);
-    begin(&e, "op"); /* a second tab: its own cookie */
-    /* The browser sends both cookies; the first tab finishes first. */
-    T_EQ_ERR(door__buf_puts(&ck1, "; "), DOOR_OK);
-    T_EQ_ERR(door__buf_append(&ck1, e.cookie.data, e.cookie.len), DOOR_OK);
-    memcpy(e.o.nonce, nonce, sizeof nonce);
-    memcpy(e.o.challenge, chal, sizeof chal);
-    T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&cb1),
-                               door__buf_str(&ck1), &r, NULL),
-             DOOR_OK);
-    door_login_result_clear(&r);
-  }
+  T_EQ_ERR(door__buf_append(&ck, e.cookie.data, e.cookie.len), DOOR_OK);
+  begin(&e, "op"); /* a second tab: its own cookie, the first one stays */
+  T_EQ_ERR(door__buf_puts(&ck, "; "), DOOR_OK);
+  T_EQ_ERR(door__buf_append(&ck, e.cookie.data, e.cookie.len), DOOR_OK);
+  /* The browser sends both cookies with each callback; the first tab
+   * finishes first, then the second. */
+  T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&cb1),
+                             door__buf_str(&ck), &r, NULL),
+           DOOR_OK);
+  door_login_result_clear(&r);
+  T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&e.cb),
+                             door__buf_str(&ck), &r, NULL),
+           DOOR_OK);
+  door_login_result_clear(&r);
   door__buf_free(&cb1);
-  door__buf_free(&ck1);
+  door__buf_free(&ck);
+  env_down(&e);
+}
+
+/* Many threads sign in at once through one door_rp: every login works,
+ * discovery and the key set are fetched once. */
+typedef struct worker {
+  env *e;
+  int ok;
+} worker;
+
+static void *work(void *ud) {
+  worker *w = ud;
+  door_login_params p;
+  door_login_start st;
+  door_login_result r;
+  door_buf cb, ck;
+  int i;
+  door__buf_init(&cb, 1 << 16);
+  door__buf_init(&ck, 1 << 16);
+  memset(&p, 0, sizeof p);
+  p.provider = "op";
+  for (i = 0; i < 8; i++) {
+    if (door_login_begin(w->e->rp, &p, &st, NULL))
+      continue;
+    op_authorize(&w->e->o, st.authorization_url, &cb);
+    op_cookie_of(st.set_cookie, &ck);
+    if (door_login_finish(w->e->rp, "op", door__buf_str(&cb),
+                          door__buf_str(&ck), &r, NULL) == DOOR_OK)
+      w->ok++;
+    door_login_result_clear(&r);
+    door_login_start_clear(&st);
+  }
+  door__buf_free(&cb);
+  door__buf_free(&ck);
+  return NULL;
+}
+
+static void test_threads(void) {
+  env e;
+  pthread_t th[8];
+  worker w[8];
+  int i;
+  env_up(&e);
+  for (i = 0; i < 8; i++) {
+    w[i].e = &e;
+    w[i].ok = 0;
+    T_EQ_INT(pthread_create(&th[i], NULL, work, &w[i]), 0);
+  }
+  for (i = 0; i < 8; i++)
+    pthread_join(th[i], NULL);
+  for (i = 0; i < 8; i++)
+    T_EQ_INT(w[i].ok, 8);
+  T_EQ_INT(e.o.disco_calls, 1);
+  T_EQ_INT(e.o.jwks_calls, 1);
+  T_EQ_INT(e.o.token_calls, 64);
+  env_down(&e);
+}
+
+/* The log of logins, good and bad, holds no secret. */
+typedef struct sink {
+  pthread_mutex_t mu;
+  door_buf lines;
+} sink;
+
+static void sink_fn(void *ud, door_log_level level, const char *line,
+                    size_t len) {
+  sink *k = ud;
+  (void)level;
+  pthread_mutex_lock(&k->mu);
+  door__buf_append(&k->lines, line, len);
+  door__buf_putc(&k->lines, '\n');
+  pthread_mutex_unlock(&k->mu);
+}
+
+static void test_no_secrets_in_logs(void) {
+  env e;
+  door_log lg;
+  door_rp *rp2 = NULL;
+  door_rp_options opt;
+  door_login_result r;
+  sink k;
+  char state[64], cookie_value[4096];
+  const char *eq;
+  env_up(&e);
+  pthread_mutex_init(&k.mu, NULL);
+  door__buf_init(&k.lines, 1 << 20);
+  door__log_init(&lg, "test");
+  lg.min_level = DOOR_LOG_DEBUG;
+  lg.sink = sink_fn;
+  lg.sink_ud = &k;
+  door_rp_options_init(&opt);
+  opt.clock = test_clock;
+  opt.log = &lg;
+  T_EQ_ERR(door_rp_new(e.cfg, &opt, &rp2, NULL), DOOR_OK);
+  door_rp_free(e.rp);
+  e.rp = rp2;
+  begin(&e, "op");
+  memcpy(state, e.o.state, sizeof state);
+  eq = strchr(door__buf_str(&e.cookie), '=');
+  memcpy(cookie_value, eq + 1, strlen(eq + 1) + 1);
+  T_EQ_ERR(finish(&e, "op", &r, NULL), DOOR_OK);
+  door_login_result_clear(&r);
+  T_EQ_ERR(finish(&e, "op", &r, NULL), DOOR_ELOGIN_REPLAYED);
+  e.o.token_error = "invalid_grant";
+  begin(&e, "op");
+  T_EQ_ERR(finish(&e, "op", &r, NULL), DOOR_ETOKEN_ERROR);
+  e.o.token_error = NULL;
+  e.o.nonce_override = "x";
+  begin(&e, "op");
+  T_EQ_ERR(finish(&e, "op", &r, NULL), DOOR_EIDT_NONCE);
+  T_OK(strstr(door__buf_str(&k.lines), "login.ok") != NULL);
+  T_OK(strstr(door__buf_str(&k.lines), "LOGIN_REPLAYED") != NULL);
+  {
+    const char *planted[] = {"AT-1", "RT-1",    "CODE-1", "s3cr",
+                             "eyJ",  e.o.nonce, state,    cookie_value};
+    size_t i;
+    for (i = 0; i < sizeof planted / sizeof planted[0]; i++)
+      if (strstr(door__buf_str(&k.lines), planted[i]))
+        T_FAIL_("log holds a secret (%s):\n%s", planted[i],
+                door__buf_str(&k.lines));
+  }
+  door__buf_free(&k.lines);
+  pthread_mutex_destroy(&k.mu);
   env_down(&e);
 }
 
@@ -244,7 +367,7 @@ static void test_provider_error_and_iss(void) {
   /* iss missing although declared. */
   begin(&e, "op");
   door__buf_reset(&q);
-  T_EQ_ERR(door__form_append(&q, "code", "CODE-1"), DOOR_OK);
+  T_EQ_ERR(door__form_append(&q, "code", "CODE-999"), DOOR_OK);
   T_EQ_ERR(door__form_append(&q, "state", e.o.state), DOOR_OK);
   T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&q),
                              door__buf_str(&e.cookie), &r, &d),
@@ -254,7 +377,7 @@ static void test_provider_error_and_iss(void) {
   begin(&e, "op");
   T_EQ_ERR(door__form_append(&q, "iss", "http://127.0.0.1:1"), DOOR_OK);
   door__buf_reset(&e.cb);
-  T_EQ_ERR(door__form_append(&e.cb, "code", "CODE-1"), DOOR_OK);
+  T_EQ_ERR(door__form_append(&e.cb, "code", "CODE-999"), DOOR_OK);
   T_EQ_ERR(door__form_append(&e.cb, "state", e.o.state), DOOR_OK);
   T_EQ_ERR(door__form_append(&e.cb, "iss", "http://127.0.0.1:1"), DOOR_OK);
   T_EQ_ERR(finish(&e, "op", &r, &d), DOOR_EISS_PARAM_MISMATCH);
@@ -364,5 +487,6 @@ static void test_messages(void) {
 }
 
 T_MAIN(T_CASE(test_happy_path), T_CASE(test_parallel_tabs),
+       T_CASE(test_threads), T_CASE(test_no_secrets_in_logs),
        T_CASE(test_pending_checks), T_CASE(test_provider_error_and_iss),
        T_CASE(test_faults), T_CASE(test_begin_checks), T_CASE(test_messages))
