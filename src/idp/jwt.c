@@ -212,39 +212,71 @@ static door_err pick_key(door_idp_profile *p, const door_idp_client *c,
   return DOOR_OK;
 }
 
-door_err door__idp_sign(door_idp_profile *p, const door_idp_client *c,
-                        door_alg alg, const json_t *claims, const char *typ,
-                        const door_idp_sign_opts *o, door_buf *out) {
-  door_buf payload;
+door_err door__idp_sign_payload(door_idp_profile *p, const door_idp_client *c,
+                                door_alg alg, const char *payload, size_t len,
+                                const char *typ, const door_idp_sign_opts *o,
+                                door_buf *out) {
   json_t *extra = NULL;
   door_jwk *key = NULL;
   size_t start = out->len;
   door_err err;
-  door__buf_init(&payload, 65536);
-  err = door__json_dump(claims, &payload);
-  if (err)
-    goto out;
   if (typ) {
     extra = json_pack("{s:s}", "typ", typ);
-    if (!extra) {
-      err = DOOR_ENOMEM;
-      goto out;
-    }
+    if (!extra)
+      return DOOR_ENOMEM;
   }
   if (o && o->alg_none) {
-    err = sign_none(extra, payload.data, payload.len, out);
+    err = sign_none(extra, payload, len, out);
     goto out;
   }
   err = pick_key(p, c, &alg, o, &key);
   if (!err)
-    err = door__jws_sign(key, alg, extra, payload.data, payload.len, out);
+    err = door__jws_sign(key, alg, extra, payload, len, out);
   if (!err && o && o->corrupt_sig)
     corrupt(out, start);
 out:
   if (key)
     door__jwk_unref(key);
   json_decref(extra);
+  return err;
+}
+
+door_err door__idp_sign(door_idp_profile *p, const door_idp_client *c,
+                        door_alg alg, const json_t *claims, const char *typ,
+                        const door_idp_sign_opts *o, door_buf *out) {
+  door_buf payload;
+  door_err err;
+  door__buf_init(&payload, 65536);
+  err = door__json_dump(claims, &payload);
+  if (!err)
+    err = door__idp_sign_payload(p, c, alg, payload.data, payload.len, typ, o,
+                                 out);
   door__buf_free(&payload);
+  return err;
+}
+
+door_err door__idp_json_str(door_buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  const char *run = s;
+  door_err err = door__buf_putc(b, '"');
+  for (; !err && *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch >= 0x20 && ch != '"' && ch != '\\')
+      continue;
+    err = door__buf_append(b, run, (size_t)(s - run));
+    if (!err && (ch == '"' || ch == '\\')) {
+      char e[2] = {'\\', (char)ch};
+      err = door__buf_append(b, e, 2);
+    } else if (!err) {
+      char e[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+      err = door__buf_append(b, e, 6);
+    }
+    run = s + 1;
+  }
+  if (!err)
+    err = door__buf_append(b, run, (size_t)(s - run));
+  if (!err)
+    err = door__buf_putc(b, '"');
   return err;
 }
 

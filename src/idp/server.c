@@ -235,7 +235,6 @@ static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
       MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_NOTIFY_COMPLETED,
       completed, l, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
       l->plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, idp->tls_key_pem,
       MHD_OPTION_HTTPS_MEM_CERT, idp->tls_cert_pem, MHD_OPTION_END);
   if (!daemon) {
