@@ -1,13 +1,14 @@
 /* door-broker: the login broker's command line.
  *
- *   door-broker [--config FILE] COMMAND [ARGS...]
+ *   door-broker [--config FILE] [COMMAND [ARGS...]]
  *
  * main() only parses the global options and dispatches through a const
- * table of commands; each command calls the library.  Exit status: 0 on
- * success, 1 when the command failed (for `check`: the configuration has
- * errors), 2 for a usage error.
+ * table of commands; each command calls the library.  Without a command
+ * it serves (`serve`).  Exit status: 0 on success, 1 when the command
+ * failed (for `check`: the configuration has errors), 2 for a usage error.
  */
 #include "daemon/broker_version.h"
+#include "daemon/daemon.h"
 #include "doorauth/error.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -37,7 +38,7 @@ typedef struct door__cmd {
 } door__cmd;
 
 static const char door__usage[] =
-    "usage: door-broker [--config FILE] COMMAND [ARGS...]\n";
+    "usage: door-broker [--config FILE] [COMMAND [ARGS...]]\n";
 
 static void door__puts(FILE *f, const char *s) { fputs(s, f); }
 
@@ -117,10 +118,24 @@ out:
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Later commands (serve, accounts, keys, disclosures) go here. */
+static int door__cmd_serve_(const door__cli *cli, int argc, char **argv) {
+  return door__cmd_serve(cli->prog, cli->config_path, argc, argv);
+}
+
+static int door__cmd_accounts_(const door__cli *cli, int argc, char **argv) {
+  return door__cmd_accounts(cli->prog, cli->config_path, argc, argv);
+}
+
+/* Later commands (keys, disclosures) go here. */
 static const door__cmd door__cmds[] = {
+    {"serve", door__cmd_serve_, "",
+     "serve logins over HTTP(S) (the default command)"},
     {"check", door__cmd_check, "",
      "validate the configuration and print what was understood"},
+    {"accounts", door__cmd_accounts_,
+     " list|show ID|unlink ID PROVIDER|"
+     "delete ID [--json]",
+     "\n                   inspect and manage DOOR accounts"},
 };
 
 static int door__help(void) {
@@ -183,8 +198,11 @@ int main(int argc, char **argv) {
       return door__usage_error(cli.prog, "unknown option", s);
     break;
   }
-  if (a >= argc)
-    return door__usage_error(cli.prog, "no command given", NULL);
+  if (a >= argc) {
+    static char serve[] = "serve";
+    char *def[] = {serve, NULL};
+    return door__cmd_serve_(&cli, 1, def);
+  }
   for (i = 0; i < sizeof door__cmds / sizeof door__cmds[0]; i++)
     if (strcmp(argv[a], door__cmds[i].name) == 0)
       return door__cmds[i].fn(&cli, argc - a, argv + a);

@@ -1,0 +1,32 @@
+/* door-broker's HTML pages: server-rendered, one inline stylesheet, no
+ * scripts or external assets, usable without JavaScript, in English and
+ * Japanese.  Every dynamic text goes through door__html_escape. */
+#ifndef DOOR_DAEMON_PAGES_H
+#define DOOR_DAEMON_PAGES_H
+
+#include "daemon/daemon.h"
+
+/* The login chooser: one button per configured provider (by display
+ * name); `return_to` (may be NULL) is passed on; `signed_in` adds a link to
+ * the account page. */
+door_err door__page_chooser(door_dresp *r, const char *lang,
+                            const door_broker_provider_info *p, size_t n,
+                            const char *return_to, int signed_in);
+
+/* The account page: id, identities with unlink buttons, link buttons for
+ * the providers not linked yet, logout.  Forms carry the CSRF token. */
+door_err door__page_account(door_dresp *r, const char *lang,
+                            const door_broker_session *s,
+                            const door_broker_provider_info *p, size_t n);
+
+/* An error page: what happened (`message`, already in `lang`), the error
+ * code, and a retry link (`retry_href`, `retry_label_en/ja` chooses the
+ * wording: 0 "Try again", 1 "Back to your account", 2 "Sign in"). */
+door_err door__page_error(door_dresp *r, unsigned status, const char *lang,
+                          const char *message, door_err code,
+                          const char *retry_href, int retry_kind);
+
+/* After logout. */
+door_err door__page_logged_out(door_dresp *r, const char *lang);
+
+#endif
