@@ -3,6 +3,7 @@
  *   door-idp --scenario FILE [--auto-approve] [--ready-file PATH]
  *            [--tls-cert PEM --tls-key PEM] [--plain-http] [--threads N]
  *            [--backchannel-ca PEM]
+ *   door-idp --scenario FILE --check     (validate the scenario, exit)
  *   door-idp --list-faults
  *
  * Prints the URLs it serves, then "door-idp: ready", and serves until
@@ -23,7 +24,7 @@
 
 typedef struct opts {
   const char *scenario, *ready_file, *tls_cert, *tls_key, *bc_ca;
-  int auto_approve, plain_http, list_faults;
+  int auto_approve, plain_http, list_faults, check;
   long threads;
 } opts;
 
@@ -36,6 +37,7 @@ static void usage(void) {
            "                [--tls-cert PEM --tls-key PEM] [--plain-http] "
            "[--threads N]\n"
            "                [--backchannel-ca PEM]\n"
+           "       door-idp --scenario FILE --check\n"
            "       door-idp --list-faults\n"
            "See docs/door-idp.md.\n");
 }
@@ -62,6 +64,8 @@ static int parse_args(int argc, char **argv, opts *o) {
       o->plain_http = 1;
     else if (strcmp(a, "--list-faults") == 0)
       o->list_faults = 1;
+    else if (strcmp(a, "--check") == 0)
+      o->check = 1;
     else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
       char *end;
       o->threads = strtol(argv[++i], &end, 10);
@@ -381,6 +385,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   rc = load(&idp, &o);
+  if (!rc && o.check) {
+    out("door-idp: ");
+    out(o.scenario);
+    out(": OK\n");
+    door__idp_free(&idp);
+    return 0;
+  }
   if (!rc)
     rc = apply_opts(&idp, &o);
   if (!rc)
