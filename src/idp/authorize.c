@@ -167,33 +167,14 @@ static const char *check(door_idp_req *q, const door_idp_client *c,
   return NULL;
 }
 
-static door_err cookie_name(const door_idp_profile *p, door_buf *b) {
-  door_err err = door__buf_puts(b, "door_idp_sid_");
-  return err ? err : door__buf_puts(b, p->name);
-}
-
 /* The session id in the request's cookie for this profile, if any. */
 static door_err cookie_sid(door_idp_req *q, door_buf *out) {
-  const char *c = door__idp_req_header(q, "Cookie");
   door_buf name;
   door_err err;
   door__buf_init(&name, 256);
-  err = cookie_name(q->prof, &name);
-  while (!err && c && *c) {
-    const char *end = strchr(c, ';'), *eq;
-    size_t n = end ? (size_t)(end - c) : strlen(c);
-    while (*c == ' ' && n) {
-      c++;
-      n--;
-    }
-    eq = memchr(c, '=', n);
-    if (eq && (size_t)(eq - c) == name.len &&
-        memcmp(c, name.data, name.len) == 0) {
-      err = door__buf_append(out, eq + 1, n - (size_t)(eq + 1 - c));
-      break;
-    }
-    c = end ? end + 1 : NULL;
-  }
+  err = door__idp_sid_cookie_name(q->prof, &name);
+  if (!err)
+    err = door__idp_req_cookie(q, name.data, out);
   door__buf_free(&name);
   return err;
 }
@@ -252,7 +233,7 @@ static door_err approve(door_idp_req *q, door_idp_resp *r,
   if (err)
     return err;
   if (set_cookie) {
-    err = cookie_name(p, &cookie);
+    err = door__idp_sid_cookie_name(p, &cookie);
     if (!err)
       err = door__buf_putc(&cookie, '=');
     if (!err)

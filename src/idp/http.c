@@ -45,6 +45,29 @@ const char *door__idp_req_param(const door_idp_req *q, const char *name,
   return v;
 }
 
+door_err door__idp_req_cookie(const door_idp_req *q, const char *name,
+                              door_buf *out) {
+  const char *c = door__idp_req_header(q, "Cookie");
+  size_t nlen = strlen(name);
+  while (c && *c) {
+    const char *end = strchr(c, ';'), *eq;
+    size_t n;
+    while (*c == ' ')
+      c++;
+    n = end ? (size_t)(end - c) : strlen(c);
+    eq = memchr(c, '=', n);
+    if (eq && (size_t)(eq - c) == nlen && memcmp(c, name, nlen) == 0)
+      return door__buf_append(out, eq + 1, n - (size_t)(eq + 1 - c));
+    c = end ? end + 1 : NULL;
+  }
+  return DOOR_ENOTFOUND;
+}
+
+door_err door__idp_sid_cookie_name(const door_idp_profile *p, door_buf *out) {
+  door_err err = door__buf_puts(out, "door_idp_sid_");
+  return err ? err : door__buf_puts(out, p->name);
+}
+
 void door__idp_resp_init(door_idp_resp *r) {
   memset(r, 0, sizeof *r);
   r->status = 200;

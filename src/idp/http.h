@@ -50,6 +50,12 @@ const char *door__idp_req_header(const door_idp_req *q, const char *name);
 const char *door__idp_req_param(const door_idp_req *q, const char *name,
                                 int *dup);
 
+/* Appends the value of cookie `name` (DOOR_ENOTFOUND when absent). */
+door_err door__idp_req_cookie(const door_idp_req *q, const char *name,
+                              door_buf *out);
+/* The login session cookie's name for a profile: "door_idp_sid_" NAME. */
+door_err door__idp_sid_cookie_name(const door_idp_profile *p, door_buf *out);
+
 void door__idp_resp_init(door_idp_resp *r);
 void door__idp_resp_free(door_idp_resp *r);
 /* Clears status, headers and body (for a fault that replaces an answer). */

@@ -211,18 +211,11 @@ door_err door__idp_end_session(door_idp_req *q, door_idp_resp *r) {
   }
   if (!sid) {
     /* A browser without id_token_hint: the session cookie. */
-    const char *h = door__idp_req_header(q, "Cookie");
     door_buf name;
     door__buf_init(&name, 256);
-    if (h && !door__buf_puts(&name, "door_idp_sid_") &&
-        !door__buf_puts(&name, p->name) && !door__buf_putc(&name, '=')) {
-      const char *at = strstr(h, name.data);
-      if (at) {
-        const char *v = at + name.len, *end = strchr(v, ';');
-        door__buf_append(&cookie, v, end ? (size_t)(end - v) : strlen(v));
-        sid = cookie.data;
-      }
-    }
+    if (!door__idp_sid_cookie_name(p, &name) &&
+        !door__idp_req_cookie(q, name.data, &cookie) && cookie.len)
+      sid = cookie.data;
     door__buf_free(&name);
   }
   if (sid)
@@ -250,9 +243,7 @@ door_err door__idp_end_session(door_idp_req *q, door_idp_resp *r) {
   }
   if (!err) {
     door__buf_reset(&url);
-    err = door__buf_puts(&url, "door_idp_sid_");
-    if (!err)
-      err = door__buf_puts(&url, p->name);
+    err = door__idp_sid_cookie_name(p, &url);
     if (!err)
       err = door__buf_puts(&url, "=; Path=/; Max-Age=0");
     if (!err)

@@ -195,7 +195,22 @@ static door_err make_origin(door_idp_listener *l) {
   return l->origin ? DOOR_OK : DOOR_ENOMEM;
 }
 
+/* "profiles.NAME.listeners.LISTENER" or "admin", for messages. */
+static void listener_where(const door_idp_listener *l, char *out, size_t cap) {
+  door_buf b;
+  door__buf_init(&b, cap - 1);
+  if (l->prof) {
+    door__buf_puts(&b, "profiles.");
+    door__buf_puts(&b, l->prof->name);
+    door__buf_puts(&b, ".listeners.");
+  }
+  door__buf_puts(&b, l->name);
+  memcpy(out, door__buf_str(&b), b.len + 1);
+  door__buf_free(&b);
+}
+
 static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
+  char where[160];
   struct sockaddr_in sin;
   struct sockaddr_in6 sin6;
   const struct sockaddr *sa;
@@ -203,27 +218,26 @@ static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
   unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
   struct MHD_Daemon *daemon;
   int v6 = strchr(l->host, ':') != NULL;
+  listener_where(l, where, sizeof where);
   memset(&sin, 0, sizeof sin);
   memset(&sin6, 0, sizeof sin6);
   if (v6) {
     sin6.sin6_family = AF_INET6;
     sin6.sin6_port = htons((uint16_t)l->port);
     if (inet_pton(AF_INET6, l->host, &sin6.sin6_addr) != 1)
-      return door_detail_set(d, DOOR_ESERVER, l->name, "bad IPv6 address",
-                             NULL);
+      return door_detail_set(d, DOOR_ESERVER, where, "bad IPv6 address", NULL);
     sa = (const struct sockaddr *)&sin6;
     flags |= MHD_USE_IPv6;
   } else {
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)l->port);
     if (inet_pton(AF_INET, l->host, &sin.sin_addr) != 1)
-      return door_detail_set(d, DOOR_ESERVER, l->name, "bad IPv4 address",
-                             NULL);
+      return door_detail_set(d, DOOR_ESERVER, where, "bad IPv4 address", NULL);
     sa = (const struct sockaddr *)&sin;
   }
   if (!l->plain) {
     if (!idp->tls_cert_pem || !idp->tls_key_pem)
-      return door_detail_set(d, DOOR_ESERVER, l->name,
+      return door_detail_set(d, DOOR_ESERVER, where,
                              "HTTPS listener without a certificate",
                              "give --tls-cert and --tls-key (build/certs), "
                              "or --plain-http");
@@ -245,7 +259,7 @@ static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
     door__buf_puts(&what, l->host);
     door__buf_putc(&what, ':');
     door__buf_put_u64(&what, (uint64_t)l->port);
-    err = door_detail_set(d, DOOR_ESERVER, l->name, door__buf_str(&what),
+    err = door_detail_set(d, DOOR_ESERVER, where, door__buf_str(&what),
                           "is the port taken, or the address not local?");
     door__buf_free(&what);
     return err;
@@ -253,8 +267,8 @@ static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
   l->daemon = daemon;
   info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
   if (!info || !info->port)
-    return door_detail_set(d, DOOR_ESERVER, l->name,
-                           "cannot read the bound port", NULL);
+    return door_detail_set(d, DOOR_ESERVER, where, "cannot read the bound port",
+                           NULL);
   l->port = info->port;
   return make_origin(l);
 }
