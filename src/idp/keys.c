@@ -100,8 +100,18 @@ static door_err add_locked(door_idp_profile *p, door_alg alg, const char *kid,
   size_t i, n;
   char id[48];
   if (p->nkeys == DOOR_IDP_MAX_KEYS) {
-    err = DOOR_ETOOBIG;
-    goto fail;
+    /* Full (rotation faults armed many times): the oldest key that signs
+     * nothing makes room. */
+    for (i = 0; i < p->nkeys && p->keys[i].active; i++)
+      ;
+    if (i == p->nkeys) {
+      err = DOOR_ETOOBIG;
+      goto fail;
+    }
+    door__jwk_unref(p->keys[i].jwk);
+    memmove(&p->keys[i], &p->keys[i + 1],
+            (p->nkeys - i - 1) * sizeof p->keys[0]);
+    p->nkeys--;
   }
   if (kid) {
     n = strlen(kid);

@@ -276,6 +276,37 @@ static void test_daccount_refuses_post_auth(void) {
   door__idp_free(&idp);
 }
 
-T_MAIN(T_CASE(test_errors_name_the_path), T_CASE(test_good_scenario),
-       T_CASE(test_pairwise_salt_is_stable), T_CASE(test_daccount_discovery),
-       T_CASE(test_daccount_refuses_post_auth))
+/* Rotations beyond the cap drop the oldest key that signs nothing. */
+static void test_key_rotation_cap(void) {
+  door_idp idp;
+  door_idp_profile *p;
+  door_jwk *k = NULL;
+  json_t *keys;
+  char id[48], first[48];
+  int i;
+  T_EQ_ERR(door__idp_init(&idp), DOOR_OK);
+  T_EQ_ERR(door__idp_profile_add(&idp, "xm", DOOR_IDP_XMARKET, &p), DOOR_OK);
+  for (i = 0; i < 40; i++) {
+    T_EQ_ERR(door__idp_key_rotate(p, DOOR_ALG_ES256, id, sizeof id), DOOR_OK);
+    if (i == 0)
+      memcpy(first, id, sizeof id);
+  }
+  keys = door__idp_keys_json(p);
+  T_EQ_INT(json_array_size(keys), DOOR_IDP_MAX_KEYS);
+  T_OK(strcmp(json_string_value(json_object_get(json_array_get(keys, 0), "id")),
+              first) != 0);
+  json_decref(keys);
+  T_EQ_ERR(door__idp_key_signing(p, DOOR_ALG_ES256, &k), DOOR_OK);
+  T_EQ_STR(door__jwk_kid(k), id);
+  door__jwk_unref(k);
+  T_EQ_ERR(door__idp_key_drop(p, id), DOOR_OK);
+  /* The newest remaining key of the family signs now. */
+  T_EQ_ERR(door__idp_key_signing(p, DOOR_ALG_ES256, &k), DOOR_OK);
+  door__jwk_unref(k);
+  T_EQ_ERR(door__idp_key_drop(p, id), DOOR_ENOTFOUND);
+  door__idp_free(&idp);
+}
+
+T_MAIN(T_CASE(test_errors_name_the_path), T_CASE(test_key_rotation_cap),
+       T_CASE(test_good_scenario), T_CASE(test_pairwise_salt_is_stable),
+       T_CASE(test_daccount_discovery), T_CASE(test_daccount_refuses_post_auth))
