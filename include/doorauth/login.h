@@ -7,7 +7,7 @@
  *        -> 302 to start.authorization_url, with header
  *           Set-Cookie: start.set_cookie
  *   2. the browser returns to the provider's callback, whose URL is
- *      door_login_redirect_uri() ("<public_url>/login/<provider>/callback"):
+ *      door_login_redirect_uri() ("<public_url>/callback/<provider>"):
  *      door_login_finish(rp, provider, raw_query, raw_cookie_header,
  *                        &result, &d)
  *        -> always send Set-Cookie: result.clear_cookie when it is not NULL

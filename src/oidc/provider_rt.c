@@ -262,11 +262,9 @@ door_err door__provider_init(door_rp *rp, door_provider *p,
   door__buf_init(&uri, 2048);
   err = door__buf_puts(&uri, rp->base);
   if (!err)
-    err = door__buf_puts(&uri, "/login/");
+    err = door__buf_puts(&uri, "/callback/");
   if (!err)
     err = door__buf_puts(&uri, cfg->name);
-  if (!err)
-    err = door__buf_puts(&uri, "/callback");
   if (!err) {
     p->redirect_uri = door__buf_detach(&uri);
     if (!p->redirect_uri)

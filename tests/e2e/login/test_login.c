@@ -23,7 +23,7 @@ static door_config *g_cfg;
 static door_rp *g_rp;
 static int64_t g_offset; /* added to the RP's clock */
 
-#define REDIRECT_BASE "https://door.localhost/login/"
+#define REDIRECT_BASE "https://door.localhost/callback/"
 
 static int64_t rp_clock(void *ud) {
   (void)ud;

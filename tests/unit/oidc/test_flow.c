@@ -111,7 +111,7 @@ static void test_happy_path(void) {
   T_OK(strncmp(e.start.authorization_url, e.o.base, strlen(e.o.base)) == 0);
   T_OK(strstr(e.start.authorization_url, "response_type=code") != NULL);
   T_OK(strstr(e.start.authorization_url, "code_challenge_method=S256"));
-  T_EQ_STR(e.o.redirect_uri, "http://127.0.0.1:8080/login/op/callback");
+  T_EQ_STR(e.o.redirect_uri, "http://127.0.0.1:8080/callback/op");
   T_EQ_INT(strlen(e.o.state), 43);
   T_EQ_INT(strlen(e.o.challenge), 43);
   /* The cookie: one per login, named by the state, bound to the browser. */
@@ -461,7 +461,7 @@ static void test_begin_checks(void) {
   {
     char uri[256];
     T_EQ_ERR(door_login_redirect_uri(e.rp, "op2", uri, sizeof uri), DOOR_OK);
-    T_EQ_STR(uri, "http://127.0.0.1:8080/login/op2/callback");
+    T_EQ_STR(uri, "http://127.0.0.1:8080/callback/op2");
     T_EQ_ERR(door_login_redirect_uri(e.rp, "op2", uri, 10), DOOR_ETOOBIG);
   }
   /* Discovery is fetched once and cached. */

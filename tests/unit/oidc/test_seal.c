@@ -16,7 +16,7 @@ static void make_pending(door_pending *p) {
   p->state = (char *)k_state;
   p->nonce = "nonce-value-123";
   p->code_verifier = "verifier-verifier-verifier-verifier-verifi";
-  p->redirect_uri = "https://door.example/login/daccount/callback";
+  p->redirect_uri = "https://door.example/callback/daccount";
   p->return_to = "/rooms/42?x=1";
   p->link_account = "acct-7";
   p->created_at = 1700000000;
@@ -55,7 +55,7 @@ static void test_round_trip(void) {
   T_EQ_STR(out.state, k_state);
   T_EQ_STR(out.nonce, "nonce-value-123");
   T_EQ_STR(out.code_verifier, "verifier-verifier-verifier-verifier-verifi");
-  T_EQ_STR(out.redirect_uri, "https://door.example/login/daccount/callback");
+  T_EQ_STR(out.redirect_uri, "https://door.example/callback/daccount");
   T_EQ_STR(out.return_to, "/rooms/42?x=1");
   T_EQ_STR(out.link_account, "acct-7");
   T_EQ_INT(out.created_at, 1700000000);
