@@ -160,7 +160,26 @@ extern "C" {
   XX(LOGOUT_TOKEN_EVENTS, "logout token lacks the back-channel logout event")  \
   XX(LOGOUT_TOKEN_NONCE, "logout token carries a nonce")                       \
   XX(LOGOUT_TOKEN_SUBJECT, "logout token names neither sid nor sub")           \
-  XX(LOGOUT_TOKEN_REPLAYED, "logout token was already used")
+  XX(LOGOUT_TOKEN_REPLAYED, "logout token was already used")                   \
+  /* tickets and gate */                                                       \
+  XX(TICKETS_EVENT_UNKNOWN, "no event with that id is configured")             \
+  XX(TICKETS_EVENT_NOT_STARTED, "the event has not started yet")               \
+  XX(TICKETS_EVENT_CLOSED, "the event has ended")                              \
+  XX(TICKETS_NO_PROVIDER, "no linked account at a provider this event takes")  \
+  XX(TICKETS_NO_TICKET, "no ticket for this event")                            \
+  XX(TICKETS_TIER, "the ticket's tier does not admit to this event")           \
+  XX(TICKETS_NOT_PARTICIPANT, "not on this event's participant list")          \
+  XX(TICKETS_RELOGIN_NEEDED, "sign in with the provider again to check")       \
+  XX(TICKETS_NO_KEY, "no signing key is active")                               \
+  XX(GATE_TYP, "token typ is not door-participation+jwt")                      \
+  XX(GATE_HEADER, "token header has unexpected members or form")               \
+  XX(GATE_CLAIMS, "token claims are missing, malformed or unexpected")         \
+  XX(GATE_ISS, "token iss is not the expected broker")                         \
+  XX(GATE_AUD, "token is for another event")                                   \
+  XX(GATE_EXP, "token has expired")                                            \
+  XX(GATE_NBF, "token is not valid yet")                                       \
+  XX(GATE_IAT, "token iat is in the future")                                   \
+  XX(GATE_REPLAYED, "single-use token was already admitted")
 
 typedef enum door_err {
 #define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
