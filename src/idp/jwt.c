@@ -255,31 +255,6 @@ door_err door__idp_sign(door_idp_profile *p, const door_idp_client *c,
   return err;
 }
 
-door_err door__idp_json_str(door_buf *b, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  const char *run = s;
-  door_err err = door__buf_putc(b, '"');
-  for (; !err && *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch >= 0x20 && ch != '"' && ch != '\\')
-      continue;
-    err = door__buf_append(b, run, (size_t)(s - run));
-    if (!err && (ch == '"' || ch == '\\')) {
-      char e[2] = {'\\', (char)ch};
-      err = door__buf_append(b, e, 2);
-    } else if (!err) {
-      char e[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-      err = door__buf_append(b, e, 6);
-    }
-    run = s + 1;
-  }
-  if (!err)
-    err = door__buf_append(b, run, (size_t)(s - run));
-  if (!err)
-    err = door__buf_putc(b, '"');
-  return err;
-}
-
 door_err door__idp_verify_own(door_idp_profile *p, const door_idp_client *c,
                               const char *token, door_jws *out) {
   door_jws_limits lim = DOOR_JWS_LIMITS_DEFAULT;

@@ -14,15 +14,11 @@ door_err door__idp_sign(door_idp_profile *p, const door_idp_client *c,
                         door_alg alg, const json_t *claims, const char *typ,
                         const door_idp_sign_opts *o, door_buf *out);
 
-/* The same for a payload already serialized (the fast path of JWT access
- * tokens). */
+/* The same for a payload already serialized. */
 door_err door__idp_sign_payload(door_idp_profile *p, const door_idp_client *c,
                                 door_alg alg, const char *payload, size_t len,
                                 const char *typ, const door_idp_sign_opts *o,
                                 door_buf *out);
-/* Appends `s` as a JSON string (quotes, escapes; UTF-8 passed through). */
-door_err door__idp_json_str(door_buf *b, const char *s);
-
 /* Verifies a token door-idp signed with one of the profile's keys (any
  * key, published or not; HS256 tokens with `c`'s secret when given) and
  * returns its parsed form.  Does not check claims. */
