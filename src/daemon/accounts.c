@@ -213,6 +213,17 @@ static int door__delete_cmd(door_broker *b, const char *prog, const char *id,
   return 0;
 }
 
+/* Operators read the command's answer: only warnings and errors of the
+ * library go to stderr. */
+static void door__quiet_sink(void *ud, int level, const char *line,
+                             size_t len) {
+  (void)ud;
+  if (level < DOOR_LOG_WARN)
+    return;
+  fwrite(line, 1, len, stderr);
+  fputc('\n', stderr);
+}
+
 static int door__usage(const char *prog) {
   fputs(prog, stderr);
   fputs(": usage: accounts list|show ID|unlink ID PROVIDER|delete ID "
@@ -224,6 +235,7 @@ static int door__usage(const char *prog) {
 int door__cmd_accounts(const char *prog, const char *config_path, int argc,
                        char **argv) {
   const char *args[4];
+  door_broker_options bo;
   door_broker *b = NULL;
   door_config *cfg = NULL;
   door_detail d;
@@ -242,8 +254,11 @@ int door__cmd_accounts(const char *prog, const char *config_path, int argc,
                   (strcmp(args[0], "delete") == 0 && n == 2)))
     return door__usage(prog);
   door_detail_clear(&d);
+  door_broker_options_init(&bo);
+  bo.log_sink = door__quiet_sink;
+  bo.log_program = "door-broker";
   if (door_config_load(config_path, &cfg, &d) ||
-      door_broker_new(cfg, NULL, &b, &d)) {
+      door_broker_new(cfg, &bo, &b, &d)) {
     door__print_detail(prog, &d);
     return 1;
   }
