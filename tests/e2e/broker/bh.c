@@ -558,7 +558,8 @@ int bh_at_provider(bh_browser *b, const char *authz_url, const char *user,
       goto done;
   }
   if (out->status != 302 || !bh_header(out, "location")) {
-    printf("# the provider answered %ld without a redirect\n", out->status);
+    if (!b->quiet)
+      printf("# the provider answered %ld without a redirect\n", out->status);
     goto done;
   }
   loc = strdup(bh_header(out, "location"));
@@ -584,7 +585,8 @@ long bh_login(bh_browser *b, const char *provider, const char *user,
   free(rt);
   if (bh_get_path(b, path, out) || out->status != 302 ||
       !bh_header(out, "location")) {
-    printf("# /login/%s answered %ld\n", provider, out->status);
+    if (!b->quiet)
+      printf("# /login/%s answered %ld\n", provider, out->status);
     return -1;
   }
   authz = strdup(bh_header(out, "location"));
