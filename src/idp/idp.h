@@ -118,6 +118,8 @@ typedef struct door_idp_listener {
   unsigned eps; /* bit (1u << ep) for each endpoint served */
   char *origin; /* "https://127.0.0.1:43123", set after binding */
   void *daemon; /* struct MHD_Daemon *, owned by server.c */
+  int fd;       /* bound socket not yet handed to the daemon (bound: 1) */
+  int bound;
   door_idp_profile *prof; /* NULL for the admin listener */
   door_idp *idp;
 } door_idp_listener;

@@ -6,12 +6,15 @@
 #include "idp/http.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BODY_MAX_PROFILE ((size_t)64 << 10)
 #define BODY_MAX_ADMIN ((size_t)1 << 20)
@@ -209,51 +212,43 @@ static void listener_where(const door_idp_listener *l, char *out, size_t cap) {
   door__buf_free(&b);
 }
 
-static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
+/* Creates, binds and listens on the listener's socket: its port (0 becomes
+ * the kernel's choice) is known before any worker thread exists, so every
+ * URL is built before the first request can arrive. */
+static door_err bind_one(door_idp_listener *l, door_detail *d) {
   char where[160];
-  struct sockaddr_in sin;
-  struct sockaddr_in6 sin6;
-  const struct sockaddr *sa;
-  const union MHD_DaemonInfo *info;
-  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
-  struct MHD_Daemon *daemon;
-  int v6 = strchr(l->host, ':') != NULL;
+  struct sockaddr_storage ss;
+  struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+  socklen_t len;
+  int fd, one = 1, v6 = strchr(l->host, ':') != NULL;
   listener_where(l, where, sizeof where);
-  memset(&sin, 0, sizeof sin);
-  memset(&sin6, 0, sizeof sin6);
+  memset(&ss, 0, sizeof ss);
   if (v6) {
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons((uint16_t)l->port);
-    if (inet_pton(AF_INET6, l->host, &sin6.sin6_addr) != 1)
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons((uint16_t)l->port);
+    if (inet_pton(AF_INET6, l->host, &sin6->sin6_addr) != 1)
       return door_detail_set(d, DOOR_ESERVER, where, "bad IPv6 address", NULL);
-    sa = (const struct sockaddr *)&sin6;
-    flags |= MHD_USE_IPv6;
+    len = sizeof *sin6;
   } else {
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)l->port);
-    if (inet_pton(AF_INET, l->host, &sin.sin_addr) != 1)
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)l->port);
+    if (inet_pton(AF_INET, l->host, &sin->sin_addr) != 1)
       return door_detail_set(d, DOOR_ESERVER, where, "bad IPv4 address", NULL);
-    sa = (const struct sockaddr *)&sin;
+    len = sizeof *sin;
   }
-  if (!l->plain) {
-    if (!idp->tls_cert_pem || !idp->tls_key_pem)
-      return door_detail_set(d, DOOR_ESERVER, where,
-                             "HTTPS listener without a certificate",
-                             "give --tls-cert and --tls-key (build/certs), "
-                             "or --plain-http");
-    flags |= MHD_USE_TLS;
-  }
-  daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, sa,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(l->prof ? idp->threads : 1),
-      MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_NOTIFY_COMPLETED,
-      completed, l, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-      MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-      l->plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, idp->tls_key_pem,
-      MHD_OPTION_HTTPS_MEM_CERT, idp->tls_cert_pem, MHD_OPTION_END);
-  if (!daemon) {
+  fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return door_detail_set(d, DOOR_ESERVER, where, "cannot create a socket",
+                           NULL);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (v6)
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0 ||
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
     door_buf what;
     door_err err;
+    close(fd);
     door__buf_init(&what, 180);
     door__buf_puts(&what, "cannot listen on ");
     door__buf_puts(&what, l->host);
@@ -264,24 +259,62 @@ static door_err start_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
     door__buf_free(&what);
     return err;
   }
-  l->daemon = daemon;
-  info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-  if (!info || !info->port)
+  len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+    close(fd);
     return door_detail_set(d, DOOR_ESERVER, where, "cannot read the bound port",
                            NULL);
-  l->port = info->port;
+  }
+  l->port = ntohs(v6 ? sin6->sin6_port : sin->sin_port);
+  l->fd = fd;
+  l->bound = 1;
   return make_origin(l);
+}
+
+/* Hands the bound socket to a libmicrohttpd daemon (which closes it). */
+static door_err run_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
+  char where[160];
+  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
+  struct MHD_Daemon *daemon;
+  listener_where(l, where, sizeof where);
+  if (strchr(l->host, ':'))
+    flags |= MHD_USE_IPv6;
+  if (!l->plain) {
+    if (!idp->tls_cert_pem || !idp->tls_key_pem)
+      return door_detail_set(d, DOOR_ESERVER, where,
+                             "HTTPS listener without a certificate",
+                             "give --tls-cert and --tls-key (build/certs), "
+                             "or --plain-http");
+    flags |= MHD_USE_TLS;
+  }
+  daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(l->prof ? idp->threads : 1),
+      MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_NOTIFY_COMPLETED,
+      completed, l, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+      l->plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, idp->tls_key_pem,
+      MHD_OPTION_HTTPS_MEM_CERT, idp->tls_cert_pem, MHD_OPTION_END);
+  if (!daemon)
+    return door_detail_set(d, DOOR_ESERVER, where,
+                           "libmicrohttpd could not start on the socket",
+                           l->plain ? NULL
+                                    : "is the TLS certificate or key valid "
+                                      "PEM?");
+  l->daemon = daemon;
+  l->bound = 0; /* the daemon owns the socket now */
+  return DOOR_OK;
 }
 
 door_err door__idp_server_start(door_idp *idp, door_detail *d) {
   door_err err;
   size_t i, k;
+  idp->admin.plain = 1;
   for (i = 0; i < idp->nprofiles; i++) {
     door_idp_profile *p = idp->profiles[i];
     for (k = 0; k < p->nlisteners; k++) {
       if (idp->plain_http)
         p->listeners[k].plain = 1;
-      err = start_one(idp, &p->listeners[k], d);
+      err = bind_one(&p->listeners[k], d);
       if (err)
         goto fail;
     }
@@ -291,8 +324,17 @@ door_err door__idp_server_start(door_idp *idp, door_detail *d) {
       goto fail;
     }
   }
-  idp->admin.plain = 1;
-  err = start_one(idp, &idp->admin, d);
+  err = bind_one(&idp->admin, d);
+  if (err)
+    goto fail;
+  for (i = 0; i < idp->nprofiles; i++) {
+    for (k = 0; k < idp->profiles[i]->nlisteners; k++) {
+      err = run_one(idp, &idp->profiles[i]->listeners[k], d);
+      if (err)
+        goto fail;
+    }
+  }
+  err = run_one(idp, &idp->admin, d);
   if (err)
     goto fail;
   return DOOR_OK;
@@ -305,6 +347,10 @@ static void stop_one(door_idp_listener *l) {
   if (l->daemon) {
     MHD_stop_daemon(l->daemon);
     l->daemon = NULL;
+  }
+  if (l->bound) {
+    close(l->fd);
+    l->bound = 0;
   }
 }
 
