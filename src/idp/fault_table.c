@@ -98,7 +98,10 @@ HOOK(status_503) {
   door__idp_resp_header(ctx->resp, "Retry-After", "1");
   ctx->done = 1;
 }
-HOOK(delay) { ctx->resp->delay_ms += (unsigned)hit->num; }
+HOOK(delay) {
+  /* At most a minute, so a shutdown never waits long for a sleeper. */
+  ctx->resp->delay_ms += (unsigned)(hit->num > 60000 ? 60000 : hit->num);
+}
 HOOK(http_redirect) {
   door_buf b;
   door__buf_init(&b, 4096);
@@ -413,7 +416,9 @@ static const door_idp_fault_def fault_defs[] = {
     {"http.status_503", EP_(NONE), ST_(REQUEST), P_NONE,
      "HTTP 503 with Retry-After: 1 and temporarily_unavailable", fh_status_503},
     {"http.delay", EP_(NONE), ST_(REQUEST), P_INT("1000"),
-     "answer `param` milliseconds late (holds a worker thread)", fh_delay},
+     "answer `param` milliseconds late (at most 60000; holds a worker "
+     "thread)",
+     fh_delay},
     {"http.truncated_json", EP_(NONE), ST_(WIRE), P_NONE,
      "body cut in half (Content-Length matches the cut body)",
      fh_truncated_json},

@@ -164,7 +164,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   else
     door__idp_dispatch(&q, &r);
   if (r.delay_ms)
-    sleep_ms(r.delay_ms > 600000 ? 600000 : r.delay_ms);
+    sleep_ms(r.delay_ms > 60000 ? 60000 : r.delay_ms);
   ret = send_resp(c, &r);
   door__idp_resp_free(&r);
   door__idp_req_free(&q);
