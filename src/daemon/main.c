@@ -1,11 +1,14 @@
 /* door-broker: the login broker's command line.
  *
- *   door-broker [--config FILE] [COMMAND [ARGS...]]
+ *   door-broker [--config FILE] COMMAND [ARGS...]
+ *   door-broker --config FILE            (serve)
  *
  * main() only parses the global options and dispatches through a const
- * table of commands; each command calls the library.  Without a command
- * it serves (`serve`).  Exit status: 0 on success, 1 when the command
- * failed (for `check`: the configuration has errors), 2 for a usage error.
+ * table of commands; each command calls the library.  With --config and
+ * no command it serves (`serve`); with neither it prints the usage (exit
+ * 2) rather than guessing at the default configuration file.  Exit
+ * status: 0 on success, 1 when the command failed (for `check`: the
+ * configuration has errors), 2 for a usage error.
  */
 #include "daemon/broker_version.h"
 #include "daemon/daemon.h"
@@ -38,7 +41,8 @@ typedef struct door__cmd {
 } door__cmd;
 
 static const char door__usage[] =
-    "usage: door-broker [--config FILE] [COMMAND [ARGS...]]\n";
+    "usage: door-broker [--config FILE] COMMAND [ARGS...]\n"
+    "       door-broker --config FILE   (serve)\n";
 
 static void door__puts(FILE *f, const char *s) { fputs(s, f); }
 
@@ -167,7 +171,7 @@ static int door__help(void) {
 int main(int argc, char **argv) {
   door__cli cli;
   size_t i;
-  int a;
+  int a, config_given = 0;
   cli.prog = "door-broker";
   cli.config_path = DOOR__DEFAULT_CONFIG;
   for (a = 1; a < argc; a++) {
@@ -182,12 +186,14 @@ int main(int argc, char **argv) {
       if (a + 1 >= argc || argv[a + 1][0] == '\0')
         return door__usage_error(cli.prog, "missing FILE after", s);
       cli.config_path = argv[++a];
+      config_given = 1;
       continue;
     }
     if (strncmp(s, "--config=", 9) == 0) {
       if (s[9] == '\0')
         return door__usage_error(cli.prog, "missing FILE after", "--config=");
       cli.config_path = s + 9;
+      config_given = 1;
       continue;
     }
     if (strcmp(s, "--") == 0) {
@@ -198,6 +204,8 @@ int main(int argc, char **argv) {
       return door__usage_error(cli.prog, "unknown option", s);
     break;
   }
+  if (a >= argc && !config_given)
+    return door__usage_error(cli.prog, "no command given", NULL);
   if (a >= argc) {
     static char serve[] = "serve";
     char *def[] = {serve, NULL};
