@@ -293,7 +293,7 @@ static void test_callback_without_pending_login(void) {
 
 static void test_code_injection_fails(void) {
   bh_browser *x = bh_browser_new(E, 0), *y = bh_browser_new(E, 0);
-  char *state_x, *code_y, *loc_y, url[4096];
+  char *state_x, *code_y, *loc_y, *iss, *enc, url[4096];
   bh_resp r;
   bh_resp_init(&r);
   /* The victim x starts a login (its state cookie is set). */
@@ -315,8 +315,12 @@ static void test_code_injection_fails(void) {
   code_y = bh_query_param(loc_y, "code");
   T_OK(code_y != NULL);
   /* ...and x's browser is made to present it with x's valid state. */
+  iss = bh_query_param(loc_y, "iss");
+  enc = bh_enc(iss ? iss : "");
   snprintf(url, sizeof url, "%s/callback/generic?code=%s&state=%s&iss=%s",
-           E->base, code_y, state_x, bh_query_param(loc_y, "iss"));
+           E->base, code_y, state_x, enc);
+  free(iss);
+  free(enc);
   T_EQ_INT(bh_get(x, url, &r), 0);
   T_OK(r.status >= 400 && r.status < 500);
   T_OK(!bh_session_cookie(&r));
