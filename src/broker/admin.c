@@ -62,6 +62,7 @@ door_err door_broker_backchannel_logout(door_broker *b, const char *provider,
                                         const char *body, size_t len,
                                         uint64_t *ended, door_detail *d) {
   door__bgen *g;
+  const door_provider_config *pc;
   door_logout_claims c;
   door_m_provider *m = NULL;
   door_buf tok, key;
@@ -83,10 +84,13 @@ door_err door_broker_backchannel_logout(door_broker *b, const char *provider,
                                          &c, d)) ||
       (err = door__bcl_key(&c, &key)))
     goto out;
-  /* Kept until the token could no longer be accepted anyway. */
-  until = c.exp ? c.exp : c.iat;
-  if (until < c.iat + 3600)
-    until = c.iat + 3600;
+  /* Kept until the token could no longer be accepted anyway: past its
+   * exp and past the iat age limit. */
+  pc = door__bgen_provider(g, provider);
+  until =
+      c.iat + (pc && pc->id_token_max_age > 0 ? pc->id_token_max_age : 86400);
+  if (c.exp > until)
+    until = c.exp;
   err =
       DOOR__ST(b, t0, DOOR_M_ST_STATE,
                door__store_state_consume(b->store, door__buf_str(&key),

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-/* An end-session endpoint lookup is trusted this long. */
+/* An end-session endpoint lookup is trusted this long; a failed first
+ * lookup is retried after DOOR_ES_RETRY. */
 #define DOOR_ES_TTL 3600
+#define DOOR_ES_RETRY 60
 
 /* ---- configuration for embedders ------------------------------------------
  */
@@ -452,10 +454,14 @@ door_err door__end_session_endpoint(door_broker *b, door__bgen *g,
       e->checked_at = now;
     } else if (e->state) {
       err = DOOR_OK; /* keep the last answer for now */
+    } else {
+      /* Never known: retry in a minute, not at every login. */
+      e->state = 3;
+      e->checked_at = now - DOOR_ES_TTL + DOOR_ES_RETRY;
     }
     door__buf_free(&u);
   }
-  if (!err && e->state == 2)
+  if (!err && (e->state == 2 || e->state == 3))
     err = DOOR_ENOTFOUND;
   if (!err && e->state == 1 && !(*url = strdup(e->url)))
     err = DOOR_ENOMEM;

@@ -171,7 +171,7 @@ door_err door__m_hist_write(door_buf *out, const char *name, const char *labels,
  * and hour. */
 typedef struct door__es_entry {
   pthread_mutex_t mu;
-  int state; /* 0 unknown, 1 has one (url), 2 has none */
+  int state; /* 0 unknown, 1 has one (url), 2 has none, 3 lookup failed */
   char *url;
   int64_t checked_at;
 } door__es_entry;

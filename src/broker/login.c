@@ -212,15 +212,13 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
     err = DOOR_ENOMEM;
     goto out;
   }
-  DOOR__ST(
-      b, ta, DOOR_M_ST_AUDIT,
-      door__store_audit_append(b->store, door__broker_now(b), out->account_id,
-                               out->linked ? DOOR_AUDIT_LINK : DOOR_AUDIT_LOGIN,
-                               r.provider, r.issuer,
-                               out->linked            ? "linked from a session"
-                               : out->account_created ? "new account"
-                                                      : "sign-in",
-                               NULL, NULL));
+  /* The store audits account_create and link itself; sign-ins here. */
+  if (!out->linked)
+    DOOR__ST(b, ta, DOOR_M_ST_AUDIT,
+             door__store_audit_append(
+                 b->store, door__broker_now(b), out->account_id,
+                 DOOR_AUDIT_LOGIN, r.provider, r.issuer,
+                 out->account_created ? "new account" : "sign-in", NULL, NULL));
   door__log(&g->log, DOOR_LOG_INFO, "broker.login", "provider", r.provider,
             "account", out->account_id, "result",
             out->linked            ? "linked"

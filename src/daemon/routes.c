@@ -362,7 +362,10 @@ static int door__callback_path(door_daemon *dd, const char *path, char *out,
 }
 
 door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
+  /* HEAD only where it changes nothing: a HEAD must never begin or
+   * finish a login. */
   int get = strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0;
+  int get_only = strcmp(q->method, "GET") == 0;
   int post = strcmp(q->method, "POST") == 0;
   const char *p = q->path, *name;
   char cb[64];
@@ -374,9 +377,9 @@ door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
   if (strcmp(p, "/") == 0)
     DOOR__R(DOOR_R_CHOOSER, get, "GET", door__chooser(dd, q, r));
   if ((name = door__path_name(p, "/login/")))
-    DOOR__R(DOOR_R_LOGIN, get, "GET", door__login(dd, q, r, name));
+    DOOR__R(DOOR_R_LOGIN, get_only, "GET", door__login(dd, q, r, name));
   if ((name = door__path_name(p, "/callback/")))
-    DOOR__R(DOOR_R_CALLBACK, get, "GET", door__callback(dd, q, r, name));
+    DOOR__R(DOOR_R_CALLBACK, get_only, "GET", door__callback(dd, q, r, name));
   if (strcmp(p, "/account") == 0)
     DOOR__R(DOOR_R_ACCOUNT, get, "GET", door__account(dd, q, r));
   if (strcmp(p, "/account/link") == 0)
@@ -397,7 +400,7 @@ door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
     DOOR__R(DOOR_R_BACKCHANNEL, post, "POST",
             door__backchannel(dd, q, r, name));
   if (door__callback_path(dd, p, cb, sizeof cb))
-    DOOR__R(DOOR_R_CALLBACK, get, "GET", door__callback(dd, q, r, cb));
+    DOOR__R(DOOR_R_CALLBACK, get_only, "GET", door__callback(dd, q, r, cb));
 #undef DOOR__R
   r->route = DOOR_R_OTHER;
   return door__page_error(r, 404, q->lang,

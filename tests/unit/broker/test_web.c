@@ -156,6 +156,16 @@ static void test_security_headers_and_refusals(void) {
   run(&dd, "GET", "/logout", NULL, NULL, NULL, NULL, &r);
   T_EQ_INT(r.status, 405);
   door__dresp_free(&r);
+  /* A HEAD (a prefetcher) never begins nor finishes a login. */
+  run(&dd, "HEAD", "/login/generic", NULL, NULL, NULL, NULL, &r);
+  T_EQ_INT(r.status, 405);
+  door__dresp_free(&r);
+  run(&dd, "HEAD", "/callback/generic", "code=a&state=b", NULL, NULL, NULL, &r);
+  T_EQ_INT(r.status, 405);
+  door__dresp_free(&r);
+  run(&dd, "HEAD", "/healthz", NULL, NULL, NULL, NULL, &r);
+  T_EQ_INT(r.status, 200);
+  door__dresp_free(&r);
   run(&dd, "GET", "/nothing/here", NULL, NULL, NULL, NULL, &r);
   T_EQ_INT(r.status, 404);
   door__dresp_free(&r);
