@@ -27,7 +27,9 @@ typedef struct t_env {
 static int64_t t_clock(void *ud) { return ((t_env *)ud)->now; }
 
 /* A configuration: public_url (https or http loopback), the store in the
- * temp dir, two providers; `extra` is appended to [broker]. */
+ * temp dir, two providers (generic without discovery, taking HS256 ID and
+ * logout tokens keyed with its client secret); `extra` is appended to
+ * [broker]. */
 static inline door_config *t_config(t_env *e, const char *public_url,
                                     const char *display, const char *extra) {
   char text[4096];
@@ -47,6 +49,7 @@ static inline door_config *t_config(t_env *e, const char *public_url,
            "issuer = https://127.0.0.1:9/g\nclient_id = c2\n"
            "client_secret = planted-secret-unit-0123456789abcdef\n"
            "end_session_endpoint = https://127.0.0.1:9/g/logout\n"
+           "allowed_algs = HS256 RS256\n"
            "discovery = no\n"
            "authorization_endpoint = https://127.0.0.1:9/g/authorize\n"
            "token_endpoint = https://127.0.0.1:9/g/token\n"
