@@ -5,10 +5,12 @@
  * logout, signing in again to the same account, CSRF (a callback without a
  * pending login, forged forms), code injection, RP-initiated and
  * back-channel logout with the generic profile, metrics, the accounts CLI,
- * SIGHUP reload keeping sessions and SIGTERM exiting 0. */
+ * SIGHUP reload keeping sessions, SIGTERM letting a login in flight finish
+ * and exiting 0. */
 #include "bh.h"
 #include "t.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,9 +506,66 @@ static void test_sighup_reload_keeps_sessions(void) {
   bh_browser_free(c);
 }
 
-static void test_sigterm_exits_0(void) {
+typedef struct inflight {
+  bh_browser *b;
+  char *url;
+  long status;
+  char *cookie;
+} inflight;
+
+static void *finish_login(void *arg) {
+  inflight *f = arg;
+  bh_resp r;
+  bh_resp_init(&r);
+  if (bh_get(f->b, f->url, &r) == 0) {
+    f->status = r.status;
+    f->cookie = bh_session_cookie(&r);
+  }
+  bh_resp_free(&r);
+  return NULL;
+}
+
+/* SIGTERM while a login is half way through its code exchange (door-idp
+ * holds the token answer 1.5 s): that login still completes with a
+ * session, then the broker exits 0. */
+static void test_sigterm_lets_logins_in_flight_finish(void) {
+  bh_browser *c = bh_browser_new(E, 0), *adm = bh_browser_new(E, 1);
+  inflight f;
+  pthread_t th;
+  char url[512], *authz;
+  bh_resp r;
+  bh_resp_init(&r);
+  memset(&f, 0, sizeof f);
+  T_EQ_INT(bh_get_path(c, "/login/generic", &r), 0);
+  T_EQ_INT(r.status, 302);
+  authz = malloc(strlen(bh_header(&r, "location")) + 32);
+  memcpy(authz, bh_header(&r, "location"),
+         strlen(bh_header(&r, "location")) + 1);
+  memcpy(authz + strlen(authz), "&login_hint=u6", 15);
+  T_EQ_INT(bh_get(c, authz, &r), 0);
+  free(authz);
+  T_EQ_INT(r.status, 302);
+  f.b = c;
+  f.url = strdup(bh_header(&r, "location"));
+  snprintf(url, sizeof url, "%s/faults", E->admin);
+  T_EQ_INT(bh_post(adm, url,
+                   "{\"fault\":\"http.delay\",\"profile\":\"generic\","
+                   "\"endpoint\":\"token\",\"param\":1500,\"count\":1}",
+                   "null", &r),
+           0);
+  T_EQ_INT(r.status, 201);
+  T_EQ_INT(pthread_create(&th, NULL, finish_login, &f), 0);
+  usleep(500000); /* the callback is waiting for the token endpoint */
   T_EQ_INT(bh_kill_broker(E, SIGTERM), 0);
+  pthread_join(th, NULL);
+  T_EQ_INT(f.status, 302);
+  T_OK(f.cookie != NULL);
   T_EQ_INT(bh_wait_broker(E, 40), 0);
+  free(f.url);
+  free(f.cookie);
+  bh_resp_free(&r);
+  bh_browser_free(c);
+  bh_browser_free(adm);
 }
 
 int main(int argc, char **argv) {
@@ -527,7 +586,7 @@ int main(int argc, char **argv) {
       T_CASE(test_metrics),
       T_CASE(test_accounts_cli),
       T_CASE(test_sighup_reload_keeps_sessions),
-      T_CASE(test_sigterm_exits_0),
+      T_CASE(test_sigterm_lets_logins_in_flight_finish),
   };
   int rc;
   if (bh_setup(E, argc, argv)) {
