@@ -66,6 +66,52 @@ HOOK(redirect_attacker) {
   memcpy(ctx->redirect_to, door__buf_str(&b), b.len + 1);
   door__buf_free(&b);
 }
+/* The mix-up attacker's bounce: the request's parameters, those of the
+ * target's own query replacing theirs, sent on to another authorization
+ * endpoint. */
+HOOK(forward) {
+  const door_kvlist *in = &ctx->req->query;
+  const char *target = hit->str, *qm = strchr(target, '?');
+  door_kvlist over;
+  door_buf url, query;
+  size_t i;
+  door_err err = DOOR_OK;
+  door__kvlist_init(&over);
+  door__buf_init(&url, 8192);
+  door__buf_init(&query, 8192);
+  if (!target[0]) {
+    err = door__buf_puts(&url, attacker(ctx));
+    if (!err)
+      err = door__buf_puts(&url, ctx->req->path ? ctx->req->path : "/");
+  } else {
+    err = door__buf_append(&url, target,
+                           qm ? (size_t)(qm - target) : strlen(target));
+    if (!err && qm)
+      err = door__form_parse(qm + 1, strlen(qm + 1), 64, 1024, &over);
+  }
+  for (i = 0; !err && i < in->n; i++) {
+    const char *v = door__kvlist_get(&over, in->items[i].name, NULL);
+    err = door__form_append(&query, in->items[i].name,
+                            v ? v : in->items[i].value);
+  }
+  for (i = 0; !err && i < over.n; i++)
+    if (!door__kvlist_get(in, over.items[i].name, NULL))
+      err = door__form_append(&query, over.items[i].name, over.items[i].value);
+  if (!err && query.len)
+    err = door__buf_putc(&url, '?');
+  if (!err)
+    err = door__buf_append(&url, query.data ? query.data : "", query.len);
+  door__idp_resp_reset(ctx->resp);
+  if (err)
+    door__idp_resp_oauth_error(ctx->resp, 500, "server_error",
+                               "door-idp fault authorize.forward failed");
+  else
+    door__idp_resp_redirect(ctx->resp, door__buf_str(&url));
+  ctx->done = 1;
+  door__kvlist_free(&over);
+  door__buf_free(&url);
+  door__buf_free(&query);
+}
 HOOK(token_error) {
   ctx->error = hit->str;
   ctx->error_desc = "door-idp fault token.error";
@@ -337,6 +383,11 @@ static const door_idp_fault_def fault_defs[] = {
      "authorization response (code, state) sent to `param` (default: the "
      "attacker origin) instead of redirect_uri",
      fh_redirect_attacker},
+    {"authorize.forward", EP_(AUTHORIZE), ST_(REQUEST), P_STR(""),
+     "authorization request sent on (302) to `param` (default: the attacker "
+     "origin + the request path) with its parameters, those in `param`'s "
+     "query replacing theirs: a mix-up attacker's bounce",
+     fh_forward},
     /* token endpoint: flow */
     {"token.error", EP_(TOKEN), ST_(REQUEST), P_STR("invalid_grant"),
      "token endpoint answers the OAuth error `param` (400; invalid_client: "

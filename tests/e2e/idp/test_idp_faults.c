@@ -158,6 +158,25 @@ static void p_redirect_attacker(int armed) {
     T_OK(strncmp(f.location, GE_REDIRECT "?", strlen(GE_REDIRECT) + 1) == 0);
 }
 
+/* Sent on to another authorization endpoint with the request's parameters,
+ * client_id replaced by the target's query; no code issued. */
+static void p_forward(int armed) {
+  e2e_flow f;
+  authorize("rp-rs", &f);
+  if (!armed) {
+    T_OK(f.code[0]);
+    return;
+  }
+  T_OK(!f.code[0]);
+  T_EQ_STR(f.location, ATTACKER "/authorize?response_type=code&client_id="
+                                "victim&redirect_uri=https%3A%2F%2Frp."
+                                "localhost%2Fcallback%2Fgeneric&scope=openid&"
+                                "state=state-f&nonce=nonce-f&login_hint=alice&"
+                                "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8U"
+                                "RWbuGJSstw-cM&code_challenge_method=S256&"
+                                "extra=1");
+}
+
 /* A full flow; the token endpoint's answer. */
 static long token_status(const char *client, json_t **body) {
   e2e_flow f;
@@ -543,6 +562,9 @@ static const probe probes[] = {
     {"authorize.iss_missing", GEN, 1, p_auth_iss_missing},
     {"authorize.state_wrong", GEN, 1, p_state_wrong},
     {"authorize.redirect_attacker", GEN, 1, p_redirect_attacker},
+    {"authorize.forward",
+     GEN ",\"param\":\"" ATTACKER "/authorize?client_id=victim&extra=1\"", 1,
+     p_forward},
     {"token.error", GEN, 1, p_token_error},
     {"daccount.timestamp_refused", DAC, 1, p_timestamp_refused},
     {"token.code_reuse", GEN, 1, p_code_reuse},
