@@ -73,7 +73,7 @@ door_err door_broker_session_get(door_broker *b, const char *cookie_header,
   err = door__session_lookup(b, g, cookie_header, &s, hash, d);
   if (err)
     goto out;
-  err = DOOR__ST(b, t0, DOOR_M_ST_SESSION_GET,
+  err = DOOR__ST(b, t0, DOOR_M_ST_ACCOUNT_GET,
                  door__store_account_get(b->store, s.account_id, &a, d));
   if (err == DOOR_ENOTFOUND)
     err =

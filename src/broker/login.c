@@ -98,7 +98,9 @@ static door_err door__finish_link(door_broker *b, door__bgen *g,
   uint8_t hash[DOOR_STORE_HASH_LEN];
   int linked = 0;
   uint64_t t0;
-  door_err err = door__session_lookup(b, g, cookie_header, &s, hash, NULL);
+  door_err err = door__session_lookup(b, g, cookie_header, &s, hash, d);
+  if (err && err != DOOR_EBROKER_NO_SESSION)
+    return err; /* the store failed: say so, not "another session" */
   if (err || strcmp(s.account_id, r->link_account) != 0) {
     door__store_session_clear(&s);
     return door_detail_set(d, DOOR_EBROKER_LINK_SESSION, "session",

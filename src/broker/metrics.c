@@ -12,10 +12,14 @@ const uint64_t door__m_bounds_us[DOOR_M_BUCKETS] = {
     1000,   2500,   5000,   10000,   25000,   50000,
     100000, 250000, 500000, 1000000, 2500000, 10000000};
 
-static const char *const door__m_store_ops[DOOR_M_ST_COUNT_] = {
-    "login_identity", "link_identity", "unlink_identity",
-    "session_create", "session_get",   "session_delete",
-    "state_consume",  "audit_append",  "admin"};
+static const char *const door__m_store_ops[] = {
+    "login_identity", "link_identity",  "unlink_identity", "session_create",
+    "session_get",    "session_delete", "account_get",     "state_consume",
+    "audit_append",   "admin"};
+/* A name for every operation: a new one must be named here too. */
+_Static_assert(sizeof door__m_store_ops / sizeof door__m_store_ops[0] ==
+                   DOOR_M_ST_COUNT_,
+               "door__m_store_ops");
 
 static const char *const door__m_ok_names[DOOR_M_OK_COUNT_] = {"ok", "created",
                                                                "linked"};
