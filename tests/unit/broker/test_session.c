@@ -316,6 +316,26 @@ static void test_error_status_and_messages(void) {
   t_env_free(&env);
 }
 
+/* The door_rp replay guard is the store's: a pending login finished at one
+ * broker cannot be finished again at another sharing the store. */
+static void test_replay_guard_is_shared_through_the_store(void) {
+  door_broker *b2 = NULL;
+  door_config *cfg;
+  t_env_make(&env, "https://door.example/");
+  cfg = t_config(&env, "https://door.example/", "d", NULL);
+  T_EQ_ERR(door_broker_new(cfg, NULL, &b2, NULL), DOOR_OK);
+  T_EQ_ERR(env.b->replay.consume(env.b->replay.ud, "login:abc", env.now + 60),
+           DOOR_OK);
+  T_EQ_ERR(b2->replay.consume(b2->replay.ud, "login:abc", env.now + 60),
+           DOOR_ELOGIN_REPLAYED);
+  T_EQ_ERR(env.b->replay.consume(env.b->replay.ud, "login:abc", env.now + 60),
+           DOOR_ELOGIN_REPLAYED);
+  T_EQ_ERR(b2->replay.consume(b2->replay.ud, "login:def", env.now + 60),
+           DOOR_OK);
+  door_broker_free(b2);
+  t_env_free(&env);
+}
+
 T_MAIN(T_CASE(test_cookie_attributes_https),
        T_CASE(test_cookie_attributes_plain_http),
        T_CASE(test_session_ids_are_random_and_hashed), T_CASE(test_csrf_tokens),
@@ -325,4 +345,5 @@ T_MAIN(T_CASE(test_cookie_attributes_https),
        T_CASE(test_unlink_last_refused_and_csrf),
        T_CASE(test_link_begin_needs_session_and_token),
        T_CASE(test_reload_keeps_sessions),
-       T_CASE(test_error_status_and_messages))
+       T_CASE(test_error_status_and_messages),
+       T_CASE(test_replay_guard_is_shared_through_the_store))
