@@ -120,26 +120,27 @@ door_err door__gate_jti_admit(door__gate_jti *m, const char *event_id,
   e.until = expires_at;
 
   pthread_mutex_lock(&m->mu);
+  /* An earlier admission first: a replay is a replay, full or not. */
+  for (i = (size_t)e.a & (m->size - 1); m->slots && m->slots[i].until != 0;
+       i = (i + 1) & (m->size - 1)) {
+    door__jti_slot *s = &m->slots[i];
+    if (s->a == e.a && s->b == e.b) {
+      if (s->until > now)
+        err = DOOR_EGATE_REPLAYED;
+      else
+        s->until = e.until; /* its earlier admission has expired */
+      goto out;
+    }
+  }
   if (!m->slots || 2 * (m->used + 1) > m->size || m->used + 1 > m->max) {
     err = door__jti_rebuild(m, now);
     if (err)
       goto out;
   }
-  for (i = (size_t)e.a & (m->size - 1);; i = (i + 1) & (m->size - 1)) {
-    door__jti_slot *s = &m->slots[i];
-    if (s->until == 0)
-      break;
-    if (s->a == e.a && s->b == e.b) {
-      if (s->until > now) {
-        err = DOOR_EGATE_REPLAYED;
-        goto out;
-      }
-      s->until = e.until; /* its earlier admission has expired */
-      goto out;
-    }
-    if (s->until <= now && tomb == (size_t)-1)
+  for (i = (size_t)e.a & (m->size - 1); m->slots[i].until != 0;
+       i = (i + 1) & (m->size - 1))
+    if (m->slots[i].until <= now && tomb == (size_t)-1)
       tomb = i;
-  }
   if (tomb != (size_t)-1)
     m->slots[tomb] = e;
   else {

@@ -356,26 +356,38 @@ door_err door_tickets_token_json(const door_tickets_token *tk, int single_use,
 
 door_err door_tickets_jwks(door_tickets *t, char **json, int64_t *max_age,
                            door_detail *d) {
-  door_jwk *keys[64];
   door__tk_ring *ring;
-  door_jwks *set = NULL;
+  json_t *arr, *root = NULL;
   door_buf b;
-  size_t i, n = 0;
+  size_t i;
   int64_t now;
-  door_err err;
+  door_err err = DOOR_OK;
   (void)d;
   if (!t || !json)
     return DOOR_EINVAL;
   *json = NULL;
   now = door__tk_now(t);
   ring = door__tk_ring_get(t, now);
-  for (i = 0; i < ring->n && n < 64; i++)
-    if (door__tk_key_published(&ring->keys[i], now))
-      keys[n++] = ring->keys[i].jwk;
   door__buf_init(&b, 1 << 20);
-  err = door__jwks_from_keys(keys, n, &set);
+  arr = json_array();
+  if (!arr)
+    err = DOOR_ENOMEM;
+  /* Each public key with "alg":"ES256" (keys read from PEM carry none). */
+  for (i = 0; !err && i < ring->n; i++) {
+    json_t *k = NULL;
+    if (!door__tk_key_published(&ring->keys[i], now))
+      continue;
+    err = door__jwk_public_json(ring->keys[i].jwk, 0, &k);
+    if (!err && (json_object_set_new(k, "alg", json_string("ES256")) ||
+                 json_array_append_new(arr, k)))
+      err = DOOR_ENOMEM;
+    else if (err)
+      json_decref(k);
+  }
+  if (!err && !(root = json_pack("{s:O}", "keys", arr)))
+    err = DOOR_ENOMEM;
   if (!err)
-    err = door__jwks_to_json(set, 0, &b);
+    err = door__json_dump(root, &b);
   if (!err) {
     *json = door__buf_detach(&b);
     if (!*json)
@@ -383,7 +395,8 @@ door_err door_tickets_jwks(door_tickets *t, char **json, int64_t *max_age,
   }
   if (!err && max_age)
     *max_age = t->jwks_max_age;
-  door__jwks_unref(set);
+  json_decref(arr);
+  json_decref(root);
   door__buf_free(&b);
   door__tk_ring_unref(ring);
   return err;
