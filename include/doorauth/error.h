@@ -147,6 +147,7 @@ extern "C" {
   XX(STORE_LAST_IDENTITY, "an account's last identity cannot be unlinked")     \
   XX(STORE_AMBIGUOUS, "several identities match: name one by issuer+subject")  \
   XX(STORE_EXPIRED, "session has expired")                                     \
+  XX(STORE_UNAVAILABLE, "database server cannot be reached")                   \
   /* broker and daemon */                                                      \
   XX(BROKER_NO_SESSION, "not signed in, or the session has ended")             \
   XX(BROKER_CSRF, "form token or origin is missing or wrong")                  \

@@ -11,10 +11,14 @@
 
 static const struct door_store_ops *const backends[] = {
     &door__store_sqlite_ops,
+    &door__store_pg_ops,
 };
 
-/* Schemes a later backend will serve: named so the error can say so. */
-static const char *const planned[] = {"postgres", "postgresql"};
+/* Other spellings of a backend's scheme. */
+static const struct {
+  const char *scheme;
+  const struct door_store_ops *ops;
+} aliases[] = {{"postgresql", &door__store_pg_ops}};
 
 void door__store_options_init(door_store_options *o) {
   memset(o, 0, sizeof *o);
@@ -135,12 +139,10 @@ door_err door__store_open(const char *url, const door_store_options *o,
     if (strlen(name) == scheme_len && strncmp(url, name, scheme_len) == 0)
       return backends[i]->open(colon + 1, &opts, out, d);
   }
-  for (i = 0; i < sizeof planned / sizeof planned[0]; i++)
-    if (strlen(planned[i]) == scheme_len &&
-        strncmp(url, planned[i], scheme_len) == 0)
-      return door_detail_set(d, DOOR_EUNSUPPORTED, "store.url",
-                             "the PostgreSQL backend is not built yet",
-                             "use sqlite:/path/to/doorauth.db");
+  for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+    if (strlen(aliases[i].scheme) == scheme_len &&
+        strncmp(url, aliases[i].scheme, scheme_len) == 0)
+      return aliases[i].ops->open(colon + 1, &opts, out, d);
   return door_detail_set(d, DOOR_ECONFIG_VALUE, "store.url",
                          "unknown store URL scheme",
                          "write sqlite:/path/to/doorauth.db");

@@ -4,8 +4,8 @@
  * A store is opened from a URL whose scheme picks the backend:
  *   sqlite:PATH          an SQLite file (created when missing, mode 0600);
  *   sqlite::memory:      a private in-memory database (tests);
- *   postgres://...       reserved for the PostgreSQL backend (a later issue:
- *                        today DOOR_EUNSUPPORTED).
+ *   postgres://...       a PostgreSQL database (postgresql://... too), in
+ *                        libpq's URL form; see pg.c for the defaults it adds.
  * Any other scheme is DOOR_ECONFIG_VALUE.  The store never reaches oidc or
  * the providers: it keeps what the broker hands it.
  *
@@ -72,11 +72,26 @@
  * concurrent first logins of one subject, from threads or processes, make
  * exactly one account.
  *
+ * PostgreSQL (several brokers sharing one database).  The same tables and
+ * the same outcomes as SQLite.  Each process keeps a pool of connections
+ * with prepared statements; transactions run in READ COMMITTED with
+ * INSERT ... ON CONFLICT and row locks, and run again after a
+ * serialization failure, a deadlock or a concurrent insert of the same
+ * key, so first logins racing across processes still make one account.
+ * Migrations take an advisory lock, so brokers starting together apply
+ * each once.  The commits SQLite makes with synchronous=NORMAL run with
+ * synchronous_commit off.  When the server cannot be reached a call fails
+ * at once with DOOR_ESTORE_UNAVAILABLE (a connection attempt waits at most
+ * the URL's connect_timeout); the pool replaces broken connections and
+ * works again when the server is back, without a restart.
+ *
  * Errors common to every call: DOOR_EINVAL (a NULL or empty required
  * argument, a bad enum), DOOR_ETOOBIG (a value over its cap below),
  * DOOR_ESTORE_BUSY (locked past the busy timeout), DOOR_ESTORE_CORRUPT,
- * DOOR_EIO (disk full, read-only, I/O error), DOOR_ENOMEM, DOOR_ESTORE
- * (anything else the database reports).  Each function lists its own.
+ * DOOR_EIO (disk full, read-only, I/O error), DOOR_ENOMEM,
+ * DOOR_ESTORE_UNAVAILABLE (PostgreSQL: the server cannot be reached),
+ * DOOR_EUTF8 (PostgreSQL: text that is not UTF-8), DOOR_ESTORE (anything
+ * else the database reports).  Each function lists its own.
  *
  * Secrets: tokens, private keys, CSRF secrets and session hashes are never
  * logged nor put in a door_detail.  Logging: open, migrations (info),
@@ -125,8 +140,11 @@ void door__store_options_init(door_store_options *o);
 /* Opens the store named by `url` (see above), creating the file and
  * applying migrations as needed.  `o` may be NULL (defaults).
  *   DOOR_ECONFIG_VALUE        unknown scheme or empty path;
- *   DOOR_EUNSUPPORTED         postgres:// (not built yet), or an SQLite
- *                             library built without thread support;
+ *   DOOR_ECONFIG_VALUE        also: a malformed PostgreSQL URL;
+ *   DOOR_EUNSUPPORTED         an SQLite or libpq library built without
+ *                             thread support, a server older than 10;
+ *   DOOR_ESTORE_UNAVAILABLE   PostgreSQL: no connection (server down,
+ *                             wrong host, user, password or database);
  *   DOOR_ESTORE_SCHEMA_NEWER  the database was written by a newer doorauth;
  *   DOOR_ESTORE_SCHEMA        not a doorauth database, or a migration
  *                             failed (that migration was rolled back);
@@ -138,7 +156,7 @@ door_err door__store_open(const char *url, const door_store_options *o,
 /* Closes every connection.  No call may be in flight.  NULL is allowed. */
 void door__store_close(door_store *st);
 
-/* "sqlite". */
+/* "sqlite" or "postgres". */
 const char *door__store_backend(const door_store *st);
 /* Schema version of the open database, and the newest this program knows
  * (equal after a successful open). */

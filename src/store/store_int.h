@@ -116,6 +116,7 @@ struct door_store_ops {
 };
 
 extern const struct door_store_ops door__store_sqlite_ops;
+extern const struct door_store_ops door__store_pg_ops;
 
 /* Makes a new account id (DOOR_STORE_ID_LEN hex digits and a NUL).
  * DOOR_ERANDOM when the CSPRNG fails. */

@@ -65,11 +65,12 @@ static void test_login_creates_then_finds(void) {
 }
 
 static void test_login_checks_arguments(void) {
+  t_db t;
   door_store *st = NULL;
   char id[33], big[2000];
   int created;
   door_detail d;
-  T_EQ_ERR(door__store_open("sqlite::memory:", NULL, &st, NULL), DOOR_OK);
+  st = t_fresh(&t);
   T_EQ_ERR(
       door__store_login_identity(st, T_ISS, "", "p", NULL, 1, id, &created, &d),
       DOOR_EINVAL);
@@ -105,16 +106,17 @@ static void test_login_checks_arguments(void) {
         door__store_account_get(st, "abcdef0123456789abcdef0123456789", &a, &d),
         DOOR_ENOTFOUND);
   }
-  door__store_close(st);
+  t_done(&t, st);
 }
 
 static void test_link_rules(void) {
+  t_db t;
   door_store *st = NULL;
   door_store_account a;
   char alice[33], bob[33], owner[33];
   int created, linked = -1;
   door_detail d;
-  T_EQ_ERR(door__store_open("sqlite::memory:", NULL, &st, NULL), DOOR_OK);
+  st = t_fresh(&t);
   T_EQ_ERR(door__store_login_identity(st, T_ISS, "alice", "daccount", NULL, 10,
                                       alice, &created, NULL),
            DOOR_OK);
@@ -149,10 +151,11 @@ static void test_link_rules(void) {
   T_EQ_STR(a.identities[1].kept_claims, "{}");
   T_EQ_INT(a.identities[1].linked_at, 20);
   door__store_account_clear(&a);
-  door__store_close(st);
+  t_done(&t, st);
 }
 
 static void test_unlink_rules(void) {
+  t_db t;
   door_store *st = NULL;
   door_store_account a;
   door_store_tokens_new tn;
@@ -162,7 +165,7 @@ static void test_unlink_rules(void) {
   char id[33];
   int created;
   door_detail d;
-  T_EQ_ERR(door__store_open("sqlite::memory:", NULL, &st, NULL), DOOR_OK);
+  st = t_fresh(&t);
   T_EQ_ERR(door__store_login_identity(st, T_ISS, "a1", "daccount", NULL, 10, id,
                                       &created, NULL),
            DOOR_OK);
@@ -225,16 +228,17 @@ static void test_unlink_rules(void) {
   T_EQ_INT(au[2].kind, DOOR_AUDIT_LINK);
   T_EQ_INT(au[4].kind, DOOR_AUDIT_ACCOUNT_CREATE);
   door__store_audits_free(au, n);
-  door__store_close(st);
+  t_done(&t, st);
 }
 
 static void test_list_pages(void) {
+  t_db t;
   door_store *st = NULL;
   door_store_account *a = NULL, *b = NULL;
   size_t n = 0, m = 0, i;
   char id[33], subject[16], after[33];
   int created;
-  T_EQ_ERR(door__store_open("sqlite::memory:", NULL, &st, NULL), DOOR_OK);
+  st = t_fresh(&t);
   for (i = 0; i < 7; i++) {
     snprintf(subject, sizeof subject, "user%zu", i);
     T_EQ_ERR(door__store_login_identity(st, T_ISS, subject, "daccount", NULL,
@@ -274,7 +278,7 @@ static void test_list_pages(void) {
            DOOR_OK);
   T_EQ_INT(n, 0);
   T_OK(a == NULL);
-  door__store_close(st);
+  t_done(&t, st);
 }
 
 static void test_delete_cascades_and_anonymises(void) {
@@ -286,7 +290,7 @@ static void test_delete_cascades_and_anonymises(void) {
   door_store_transmission_new tr;
   door_store_audit *au = NULL;
   door_store_counts c;
-  sqlite3 *db;
+  t_conn *db;
   uint8_t h[32];
   size_t n = 0;
   char id[33], other[33];
@@ -369,7 +373,7 @@ static void test_delete_cascades_and_anonymises(void) {
   T_EQ_INT(t_int(db, "SELECT count(*) FROM identities WHERE subject LIKE"
                      " 'gone%'"),
            0);
-  sqlite3_close(db);
+  t_close(db);
   t_db_remove(&t);
 }
 

@@ -2,23 +2,24 @@
  * records, provider tokens. */
 #include "t_store.h"
 
-static door_store *mem(char id[33]) {
-  door_store *st = NULL;
+/* A fresh database with alice in it. */
+static door_store *with_alice(t_db *t, char id[33]) {
+  door_store *st = t_fresh(t);
   int created;
-  if (door__store_open("sqlite::memory:", NULL, &st, NULL) ||
-      door__store_login_identity(st, T_ISS, "alice", "daccount", NULL, 1, id,
+  if (door__store_login_identity(st, T_ISS, "alice", "daccount", NULL, 1, id,
                                  &created, NULL))
     abort();
   return st;
 }
 
 static void test_audit(void) {
+  t_db db;
   door_store_audit *a = NULL;
   door_store *st;
   size_t n = 0;
   int64_t id1 = 0, id2 = 0;
   char id[33];
-  st = mem(id);
+  st = with_alice(&db, id);
   T_EQ_ERR(door__store_audit_append(st, 5, id, DOOR_AUDIT_LOGIN, "daccount",
                                     T_ISS, NULL, &id1, NULL),
            DOOR_OK);
@@ -52,16 +53,17 @@ static void test_audit(void) {
   T_EQ_STR(door__store_audit_kind_name(DOOR_AUDIT_ACCOUNT_DELETE),
            "account_delete");
   T_OK(door__store_audit_kind_name(DOOR_AUDIT_KIND_COUNT_) == NULL);
-  door__store_close(st);
+  t_done(&db, st);
 }
 
 static void test_used_states(void) {
+  t_db db;
   door_store *st;
   door_store_counts c;
   uint64_t n = 0;
   char id[33];
   door_detail d;
-  st = mem(id);
+  st = with_alice(&db, id);
   T_EQ_ERR(door__store_state_consume(st, "state-1", 100, NULL), DOOR_OK);
   T_EQ_ERR(door__store_state_consume(st, "state-1", 100, &d),
            DOOR_ESTORE_DUPLICATE);
@@ -75,15 +77,16 @@ static void test_used_states(void) {
   T_EQ_INT(n, 1);
   T_EQ_ERR(door__store_counts(st, 0, &c, NULL), DOOR_OK);
   T_EQ_INT(c.used_states, 1);
-  door__store_close(st);
+  t_done(&db, st);
 }
 
 static void test_jti_admissions(void) {
+  t_db db;
   door_store *st;
   uint64_t n = 0;
   int64_t first = -1;
   char id[33];
-  st = mem(id);
+  st = with_alice(&db, id);
   T_EQ_ERR(
       door__store_jti_admit(st, "event-1", "jti-1", 500, 100, &first, NULL),
       DOOR_OK);
@@ -103,17 +106,18 @@ static void test_jti_admissions(void) {
       door__store_jti_admit(st, "event-2", "jti-1", 600, 150, &first, NULL),
       DOOR_ESTORE_DUPLICATE);
   T_EQ_INT(first, 140);
-  door__store_close(st);
+  t_done(&db, st);
 }
 
 static void test_signing_keys(void) {
+  t_db db;
   door_store *st;
   door_store_signing_key_new k;
   door_store_signing_key *keys = NULL;
   size_t n = 0;
   char id[33];
   static const uint8_t sealed[] = {0, 1, 2, 0xff, 0, 'P', 'E', 'M'};
-  st = mem(id);
+  st = with_alice(&db, id);
   memset(&k, 0, sizeof k);
   k.kid = "k1";
   k.alg = "ES256";
@@ -150,10 +154,11 @@ static void test_signing_keys(void) {
   T_EQ_INT(keys[1].retire_at, 100);
   T_EQ_INT(keys[1].retired, 1);
   door__store_signing_keys_free(keys, n);
-  door__store_close(st);
+  t_done(&db, st);
 }
 
 static void test_transmissions(void) {
+  t_db db;
   door_store *st;
   door_store_transmission_new t;
   door_store_transmission *list = NULL;
@@ -161,7 +166,7 @@ static void test_transmissions(void) {
   uint64_t purged = 0;
   int64_t tid = 0;
   char id[33];
-  st = mem(id);
+  st = with_alice(&db, id);
   memset(&t, 0, sizeof t);
   t.at = 100;
   t.provider = "xmarket";
@@ -205,16 +210,17 @@ static void test_transmissions(void) {
   T_EQ_INT(n, 1);
   T_EQ_INT(list[0].at, 200);
   door__store_transmissions_free(list, n);
-  door__store_close(st);
+  t_done(&db, st);
 }
 
 static void test_provider_tokens(void) {
+  t_db db;
   door_store *st;
   door_store_tokens_new t;
   door_store_tokens got;
   char id[33];
   static const uint8_t at[] = {'s', 'e', 'a', 'l', 0, 1, 2};
-  st = mem(id);
+  st = with_alice(&db, id);
   memset(&t, 0, sizeof t);
   t.account_id = id;
   t.provider = "daccount";
@@ -258,7 +264,7 @@ static void test_provider_tokens(void) {
   T_EQ_ERR(door__store_tokens_put(st, &t, NULL), DOOR_ETOOBIG);
   T_EQ_ERR(door__store_tokens_delete(st, id, "daccount", NULL), DOOR_OK);
   T_EQ_ERR(door__store_tokens_delete(st, id, "daccount", NULL), DOOR_ENOTFOUND);
-  door__store_close(st);
+  t_done(&db, st);
 }
 
 /* A secret handed to the store never reaches its log, even on failure. */
@@ -284,6 +290,7 @@ static void test_secrets_stay_out_of_logs(void) {
   door_store *st = NULL;
   door_store_tokens_new t;
   door_log lg;
+  t_db db;
   sink s;
   char id[33];
   int created;
@@ -294,7 +301,8 @@ static void test_secrets_stay_out_of_logs(void) {
   lg.sink_ud = &s;
   door__store_options_init(&o);
   o.log = &lg;
-  T_EQ_ERR(door__store_open("sqlite::memory:", &o, &st, NULL), DOOR_OK);
+  t_db_make(&db);
+  T_EQ_ERR(door__store_open(db.url, &o, &st, NULL), DOOR_OK);
   T_OK(strstr(s.text, "store.open") != NULL);
   T_EQ_ERR(door__store_login_identity(st, T_ISS, "alice", "daccount", NULL, 1,
                                       id, &created, NULL),
@@ -308,7 +316,7 @@ static void test_secrets_stay_out_of_logs(void) {
   T_EQ_ERR(door__store_tokens_put(st, &t, NULL), DOOR_OK);
   t.account_id = "55555555555555555555555555555555";
   T_EQ_ERR(door__store_tokens_put(st, &t, NULL), DOOR_ENOTFOUND);
-  door__store_close(st);
+  t_done(&db, st);
   T_OK(strstr(s.text, "PLANTED") == NULL);
 }
 
