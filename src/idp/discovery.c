@@ -70,6 +70,10 @@ static json_t *full_doc(const door_idp_profile *p) {
   static const char *const s256[] = {"S256", NULL};
   static const char *const methods[] = {"client_secret_basic",
                                         "client_secret_post", "none", NULL};
+  static const char *const methods_jwt[] = {"client_secret_basic",
+                                            "client_secret_post", "none",
+                                            "private_key_jwt", NULL};
+  static const char *const assertion_algs[] = {"RS256", "PS256", "ES256", NULL};
   static const char *const grants[] = {"authorization_code", "refresh_token",
                                        "client_credentials", NULL};
   static const char *const prompts[] = {"none", "login", "consent", NULL};
@@ -111,8 +115,12 @@ static json_t *full_doc(const door_idp_profile *p) {
                       str_array(p->pairwise ? pw : pub));
   json_object_set_new(o, "id_token_signing_alg_values_supported",
                       algs(p->id_algs));
-  json_object_set_new(o, "token_endpoint_auth_methods_supported",
-                      str_array(methods));
+  json_object_set_new(
+      o, "token_endpoint_auth_methods_supported",
+      str_array(p->kind == DOOR_IDP_GENERIC ? methods_jwt : methods));
+  if (p->kind == DOOR_IDP_GENERIC)
+    json_object_set_new(o, "token_endpoint_auth_signing_alg_values_supported",
+                        str_array(assertion_algs));
   json_object_set_new(o, "code_challenge_methods_supported", str_array(s256));
   json_object_set_new(o, "claims_supported", str_array(claims));
   json_object_set_new(o, "claim_types_supported", json_pack("[s]", "normal"));

@@ -48,9 +48,10 @@ typedef enum door_idp_pkce {
 } door_idp_pkce;
 
 typedef enum door_idp_auth {
-  DOOR_IDP_AUTH_BASIC = 1, /* client_secret_basic */
-  DOOR_IDP_AUTH_POST = 2,  /* client_secret_post */
-  DOOR_IDP_AUTH_NONE = 3,  /* public client (PKCE) */
+  DOOR_IDP_AUTH_BASIC = 1,           /* client_secret_basic */
+  DOOR_IDP_AUTH_POST = 2,            /* client_secret_post */
+  DOOR_IDP_AUTH_NONE = 3,            /* public client (PKCE) */
+  DOOR_IDP_AUTH_PRIVATE_KEY_JWT = 4, /* RFC 7523 assertion (generic only) */
 } door_idp_auth;
 
 const char *door__idp_auth_name(door_idp_auth a);
@@ -78,6 +79,7 @@ typedef struct door_idp_client {
   char *sector;     /* pairwise sector; NULL: the client_id */
   int access_jwt;   /* -1: the profile's default */
   door_jwk *hs_key; /* HS256 key from the secret, or NULL */
+  door_jwks *jwks;  /* private_key_jwt: the client's public keys */
   json_t *json;     /* normalized form, for the admin API (read only) */
 } door_idp_client;
 
@@ -172,6 +174,7 @@ struct door_idp_profile {
   door_idp_store tokens;   /* opaque access tokens */
   door_idp_store refresh;  /* refresh tokens */
   door_idp_store sessions; /* sid -> user, clients */
+  door_idp_store jtis;     /* client assertions seen: "client_id jti" */
 };
 
 struct door_idp {
@@ -280,5 +283,25 @@ door_err door__idp_client_from_json(door_idp_profile *p, const json_t *j,
 door_err door__idp_user_from_json(door_idp_profile *p, const json_t *j,
                                   const char *where, door_idp_user **out,
                                   door_detail *d);
+
+/* ---- private_key_jwt (client_jwt.c) --------------------------------------
+ */
+
+#define DOOR_IDP_ASSERTION_TYPE                                                \
+  "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/* The `sub` of a client assertion, unverified, into `out` (to find the
+ * client when the form has no client_id).  DOOR_EINVAL when unreadable. */
+door_err door__idp_assertion_sub(const char *assertion, door_buf *out);
+/* Verifies a client assertion (RFC 7523 section 3, OpenID Connect Core 9)
+ * for client `c`: RS256, PS256 or ES256 signature by a key of the client's
+ * `jwks`; iss and sub the client_id; aud the token endpoint URL (or a list
+ * holding it); exp in the future and at most an hour away; nbf and iat not
+ * in the future (60 s leeway); jti present and never seen before from this
+ * client (remembered until exp).  DOOR_OK, or an error with *desc the
+ * invalid_client description (static text). */
+door_err door__idp_client_assertion(door_idp_profile *p,
+                                    const door_idp_client *c,
+                                    const char *assertion, const char **desc);
 
 #endif

@@ -44,6 +44,8 @@ const char *door__idp_auth_name(door_idp_auth a) {
     return "client_secret_post";
   case DOOR_IDP_AUTH_NONE:
     return "none";
+  case DOOR_IDP_AUTH_PRIVATE_KEY_JWT:
+    return "private_key_jwt";
   }
   return "unknown";
 }
@@ -124,6 +126,7 @@ static void profile_free(door_idp_profile *p) {
   door__idp_store_free(&p->tokens);
   door__idp_store_free(&p->refresh);
   door__idp_store_free(&p->sessions);
+  door__idp_store_free(&p->jtis);
   pthread_mutex_destroy(&p->lock);
   free(p->issuer);
   free(p->scopes_supported);
@@ -309,6 +312,8 @@ door_err door__idp_profile_add(door_idp *idp, const char *name,
     err = door__idp_store_init(&p->refresh, STORE_MAX_TOKENS);
   if (!err)
     err = door__idp_store_init(&p->sessions, STORE_MAX_SESSIONS);
+  if (!err)
+    err = door__idp_store_init(&p->jtis, STORE_MAX_CODES);
   if (!err && !(p->name = dup_str(name)))
     err = DOOR_ENOMEM;
   if (!err && RAND_bytes(p->pairwise_key, sizeof p->pairwise_key) != 1)
@@ -433,6 +438,8 @@ void door__idp_client_unref(door_idp_client *c) {
   free(c->sector);
   if (c->hs_key)
     door__jwk_unref(c->hs_key);
+  if (c->jwks)
+    door__jwks_unref(c->jwks);
   json_decref(c->json);
   free(c);
 }

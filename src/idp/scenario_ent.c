@@ -1,6 +1,7 @@
 /* door-idp scenario: clients and users (also used by the admin API). */
 #include "idp/idp.h"
 #include "idp/sc.h"
+#include "util/json.h"
 #include "util/url.h"
 
 #include <stdlib.h>
@@ -89,6 +90,7 @@ static const char *const client_keys[] = {"client_id",
                                           "sector_identifier",
                                           "access_tokens",
                                           "description",
+                                          "jwks",
                                           NULL};
 
 static door_err client_auth(door_idp_sc *sc, door_idp_profile *p, const char *s,
@@ -103,14 +105,50 @@ static door_err client_auth(door_idp_sc *sc, door_idp_profile *p, const char *s,
     c->auth = DOOR_IDP_AUTH_POST;
   else if (strcmp(s, "none") == 0)
     c->auth = DOOR_IDP_AUTH_NONE;
+  else if (strcmp(s, "private_key_jwt") == 0)
+    c->auth = DOOR_IDP_AUTH_PRIVATE_KEY_JWT;
   else
     err = door__idp_sc_fail(sc, DOOR_ECONFIG_VALUE, "unknown method",
-                            "client_secret_basic, client_secret_post or none");
+                            "client_secret_basic, client_secret_post, none "
+                            "or private_key_jwt");
   if (!err && p->kind == DOOR_IDP_DACCOUNT && c->auth != DOOR_IDP_AUTH_BASIC)
     err = door__idp_sc_fail(sc, DOOR_ECONFIG_VALUE,
                             "d-account requires client_secret_basic", NULL);
+  if (!err && p->kind != DOOR_IDP_GENERIC &&
+      c->auth == DOOR_IDP_AUTH_PRIVATE_KEY_JWT)
+    err = door__idp_sc_fail(sc, DOOR_ECONFIG_VALUE,
+                            "private_key_jwt is offered at generic profiles "
+                            "only",
+                            NULL);
   if (!err)
     door__idp_sc_pop(sc, old);
+  return err;
+}
+
+/* private_key_jwt: the client's public keys, a JWK set ("jwks"), required
+ * with that method and refused without it. */
+static door_err client_jwks(door_idp_sc *sc, const json_t *j,
+                            door_idp_client *c) {
+  const json_t *v = json_object_get(j, "jwks");
+  size_t old = door__idp_sc_key(sc, "jwks");
+  door_buf text;
+  door_err err = DOOR_OK;
+  int pkjwt = c->auth == DOOR_IDP_AUTH_PRIVATE_KEY_JWT;
+  door__buf_init(&text, (size_t)256 << 10);
+  if (!v && pkjwt)
+    err = door__idp_sc_fail(sc, DOOR_ECONFIG_MISSING,
+                            "private_key_jwt needs the client's public keys",
+                            "give jwks: {\"keys\": [...]}");
+  else if (v && !pkjwt)
+    err = door__idp_sc_fail(sc, DOOR_ECONFIG_VALUE,
+                            "jwks is only used with private_key_jwt", NULL);
+  else if (v && (!json_is_object(v) || door__json_dump(v, &text) ||
+                 door__jwks_parse(text.data, text.len, &c->jwks, NULL)))
+    err = door__idp_sc_fail(sc, DOOR_ECONFIG_VALUE,
+                            "not a JWK set of public RSA or P-256 keys", NULL);
+  if (!err)
+    door__idp_sc_pop(sc, old);
+  door__buf_free(&text);
   return err;
 }
 
@@ -203,7 +241,11 @@ door_err door__idp_client_from_json(door_idp_profile *p, const json_t *j,
   err = client_auth(&sc, p, method, c);
   if (err)
     goto out;
-  if (c->auth != DOOR_IDP_AUTH_NONE && (!secret || !*secret)) {
+  err = client_jwks(&sc, j, c);
+  if (err)
+    goto out;
+  if (c->auth != DOOR_IDP_AUTH_NONE &&
+      c->auth != DOOR_IDP_AUTH_PRIVATE_KEY_JWT && (!secret || !*secret)) {
     old = door__idp_sc_key(&sc, "client_secret");
     err = door__idp_sc_fail(&sc, DOOR_ECONFIG_MISSING,
                             "client_secret is required for this "

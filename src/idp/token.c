@@ -14,6 +14,8 @@
 typedef struct creds {
   door_buf id, secret; /* from Basic */
   const char *form_id, *form_secret;
+  const char *assertion, *assertion_type; /* private_key_jwt */
+  door_buf assertion_sub;                 /* its sub, unverified */
   int basic, bad;
 } creds;
 
@@ -55,10 +57,19 @@ static void read_creds(const door_idp_req *q, creds *cr) {
   memset(cr, 0, sizeof *cr);
   door__buf_init(&cr->id, 1024);
   door__buf_init(&cr->secret, 1024);
+  door__buf_init(&cr->assertion_sub, 1024);
   cr->form_id = door__kvlist_get(&q->form, "client_id", &dup);
   cr->bad |= dup;
   cr->form_secret = door__kvlist_get(&q->form, "client_secret", &dup);
   cr->bad |= dup;
+  cr->assertion = door__kvlist_get(&q->form, "client_assertion", &dup);
+  cr->bad |= dup;
+  cr->assertion_type =
+      door__kvlist_get(&q->form, "client_assertion_type", &dup);
+  cr->bad |= dup;
+  if (cr->assertion && !cr->form_id &&
+      door__idp_assertion_sub(cr->assertion, &cr->assertion_sub))
+    cr->bad = 1;
   if (!h)
     return;
   cr->basic = 1;
@@ -83,10 +94,14 @@ static void read_creds(const door_idp_req *q, creds *cr) {
 static void creds_free(creds *cr) {
   door__buf_free(&cr->id);
   door__buf_free(&cr->secret);
+  door__buf_free(&cr->assertion_sub);
 }
 
 static const char *creds_id(const creds *cr) {
-  return cr->basic ? door__buf_str(&cr->id) : cr->form_id;
+  return cr->basic               ? door__buf_str(&cr->id)
+         : cr->form_id           ? cr->form_id
+         : cr->assertion_sub.len ? door__buf_str(&cr->assertion_sub)
+                                 : NULL;
 }
 
 static int secret_eq(const char *a, const char *b) {
@@ -114,7 +129,8 @@ static door_idp_client *authenticate(door_idp_req *q, door_idp_resp *r,
     *err = invalid_client(r, cr, "malformed client credentials");
     return NULL;
   }
-  if (cr->basic && cr->form_secret) {
+  if ((cr->basic && cr->form_secret) ||
+      (cr->assertion && (cr->basic || cr->form_secret))) {
     *err = door__idp_resp_oauth_error(
         r, 400, "invalid_request",
         "use one client authentication method, not two");
@@ -131,7 +147,17 @@ static door_idp_client *authenticate(door_idp_req *q, door_idp_resp *r,
     *err = invalid_client(r, cr, "unknown client");
     return NULL;
   }
-  if (c->auth == DOOR_IDP_AUTH_BASIC && !cr->basic)
+  if (c->auth == DOOR_IDP_AUTH_PRIVATE_KEY_JWT) {
+    if (!cr->assertion)
+      desc = "this client authenticates with private_key_jwt";
+    else if (!cr->assertion_type ||
+             strcmp(cr->assertion_type, DOOR_IDP_ASSERTION_TYPE) != 0)
+      desc = "client_assertion_type must be " DOOR_IDP_ASSERTION_TYPE;
+    else
+      door__idp_client_assertion(q->prof, c, cr->assertion, &desc);
+  } else if (cr->assertion || cr->assertion_type)
+    desc = "client_assertion is not accepted from this client";
+  else if (c->auth == DOOR_IDP_AUTH_BASIC && !cr->basic)
     desc = cr->form_secret ? "client_secret_post is not accepted: use "
                              "client_secret_basic"
                            : "client authentication required "
