@@ -239,11 +239,11 @@ door_err door__provider_init(door_rp *rp, door_provider *p,
   err = p->ops->configure(p->state, cfg, &p->s, d);
   if (err)
     return err;
-  if (p->s.client_auth == DOOR_PRIVATE_KEY_JWT)
-    return door_detail_set(d, DOOR_EUNSUPPORTED, "token_auth_method",
-                           "private_key_jwt is not supported yet",
-                           "use client_secret_basic or client_secret_post");
-  if (!p->s.client_secret)
+  if (p->s.client_auth == DOOR_PRIVATE_KEY_JWT) {
+    err = door__client_key_load(p, d);
+    if (err)
+      return err;
+  } else if (!p->s.client_secret)
     return door_detail_set(d, DOOR_ECONFIG_MISSING, "client_secret",
                            "this provider needs a client secret", NULL);
   if (!p->s.hs256_client_secret)
@@ -306,6 +306,7 @@ void door__provider_free(door_provider *p) {
     p->ops->release(p->state);
   free(p->state);
   door__jwk_unref(p->hs_key);
+  door__jwk_unref(p->client_key);
   free(p->redirect_uri);
   memset(p, 0, sizeof *p);
 }

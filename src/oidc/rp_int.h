@@ -27,10 +27,12 @@ typedef struct door_provider {
   const door_provider_ops *ops;
   const door_provider_config *cfg;
   door_provider_settings s;
-  void *state;      /* ops->state_size bytes, zeroed */
-  door_cache meta;  /* door_meta values */
-  door_cache jwks;  /* door_jwks values */
-  door_jwk *hs_key; /* HS256 key from the client secret, or NULL */
+  void *state;             /* ops->state_size bytes, zeroed */
+  door_cache meta;         /* door_meta values */
+  door_cache jwks;         /* door_jwks values */
+  door_jwk *hs_key;        /* HS256 key from the client secret, or NULL */
+  door_jwk *client_key;    /* private_key_jwt: the signing key, or NULL */
+  door_alg client_key_alg; /* and its algorithm */
   char *redirect_uri;
   int cache_ready;
 } door_provider;
@@ -66,6 +68,15 @@ door_err door__provider_meta(door_provider *p, door_meta **out, door_detail *d);
 /* door_idt_verify_fn for this provider: HS256 with the secret, anything
  * else with the JWKS cache. */
 door_err door__provider_verify(void *ud, const door_jws *jws, door_detail *d);
+
+/* client_auth.c: private_key_jwt.  Loads client_key_file (a PEM private
+ * key able to sign with client_key_alg). */
+door_err door__client_key_load(door_provider *p, door_detail *d);
+/* Sets client_id, client_assertion_type and client_assertion (a JWS with
+ * iss = sub = client_id, aud = token_url, a random jti, iat, exp = iat +
+ * 60 s) in the token request's form. */
+door_err door__client_assertion(door_provider *p, const char *token_url,
+                                door_kvlist *form, door_detail *d);
 
 /* token.c: the code exchange and userinfo. */
 door_err door__token_exchange(door_provider *p, const door_meta *meta,

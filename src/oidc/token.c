@@ -142,7 +142,14 @@ door_err door__token_exchange(door_provider *p, const door_meta *meta,
   if (p->ops->token_request &&
       (err = p->ops->token_request(p->state, &p->s, &treq, d)))
     goto out;
-  if (treq.client_auth == DOOR_CLIENT_SECRET_POST) {
+  if (treq.client_auth == DOOR_PRIVATE_KEY_JWT) {
+    /* aud: the URL the assertion is sent to (after the hook). */
+    err = door__client_assertion(
+        p, endpoint_out.len ? door__buf_str(&endpoint_out) : treq.endpoint,
+        &form, d);
+    if (err)
+      goto out;
+  } else if (treq.client_auth == DOOR_CLIENT_SECRET_POST) {
     if ((err = door_provider_param_set(&form, "client_id", p->s.client_id)) ||
         (err = door_provider_param_set(&form, "client_secret",
                                        p->s.client_secret)))

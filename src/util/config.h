@@ -157,6 +157,13 @@ typedef enum door_token_auth {
   DOOR_TOKEN_AUTH_PRIVATE_KEY_JWT = 2,
 } door_token_auth;
 
+/* client_key_alg: how a private_key_jwt client assertion is signed. */
+typedef enum door_client_key_alg {
+  DOOR_CLIENT_KEY_ES256 = 0,
+  DOOR_CLIENT_KEY_RS256 = 1,
+  DOOR_CLIENT_KEY_PS256 = 2,
+} door_client_key_alg;
+
 typedef struct door_provider_config door_provider_config;
 
 /* A provider type and its own keys.  `check` (optional) validates a whole
@@ -214,7 +221,9 @@ struct door_provider_config {
   const char *client_id;
   const door_config_secret *client_secret;
   door_strlist scopes;
-  int token_auth_method; /* door_token_auth */
+  int token_auth_method;       /* door_token_auth */
+  const char *client_key_file; /* private_key_jwt: PEM private key */
+  int client_key_alg;          /* door_client_key_alg */
   door_strlist allowed_algs;
   int userinfo;
   const char *extra_params; /* form-encoded, validated */

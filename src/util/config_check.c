@@ -94,6 +94,19 @@ static void door__cfg_check_provider(door__cfg_ctx *c,
                   "client_secret is needed for token_auth_method "
                   "client_secret_basic and client_secret_post",
                   "add client_secret = env:VAR or client_secret_file = PATH");
+  if (p->token_auth_method == DOOR_TOKEN_AUTH_PRIVATE_KEY_JWT &&
+      !p->client_key_file &&
+      !s->given[door__cfg_value(s, "client_key_file") - s->vals])
+    door__cfg_err(c, door__cfg_line(s, "token_auth_method"), "client_key_file",
+                  DOOR_ECONFIG_MISSING,
+                  "private_key_jwt needs the key to sign with",
+                  "add client_key_file = PATH (a PEM private key)");
+  if (p->token_auth_method != DOOR_TOKEN_AUTH_PRIVATE_KEY_JWT &&
+      p->client_key_file)
+    door__cfg_err(c, door__cfg_line(s, "client_key_file"), "client_key_file",
+                  DOOR_ECONFIG_CONFLICT,
+                  "client_key_file is only used with private_key_jwt",
+                  "set token_auth_method = private_key_jwt, or remove it");
   if (door__cfg_in_list(&p->allowed_algs, "HS256") && !p->client_secret &&
       p->token_auth_method == DOOR_TOKEN_AUTH_PRIVATE_KEY_JWT)
     door__cfg_err(c, door__cfg_line(s, "allowed_algs"), "allowed_algs",

@@ -322,6 +322,7 @@ static const char *const door__ptypes[] = {"generic", "daccount", "xmarket",
                                            NULL};
 static const char *const door__auth_methods[] = {
     "client_secret_basic", "client_secret_post", "private_key_jwt", NULL};
+static const char *const door__key_algs[] = {"ES256", "RS256", "PS256", NULL};
 static const char *const door__algs[] = {"RS256", "PS256", "ES256", "HS256",
                                          NULL};
 
@@ -418,6 +419,12 @@ static const door_config_key door__provider_keys[] = {
      "send a PKCE S256 code challenge"},
     {"id_token_max_age", DOOR_CFG_DURATION, 0, "10m", 1, DAY, NULL, NULL,
      PROV(id_token_max_age), "refuse ID tokens issued longer ago"},
+    {"client_key_file", DOOR_CFG_PATH, DOOR_CFG_MUST_EXIST, NULL, 0, 0, NULL,
+     NULL, PROV(client_key_file),
+     "private_key_jwt: the broker's private key (PEM) at the provider"},
+    {"client_key_alg", DOOR_CFG_ENUM, 0, "ES256", 0, 0, door__key_algs, NULL,
+     PROV(client_key_alg),
+     "private_key_jwt: ES256 (P-256 key), RS256 or PS256 (RSA key)"},
 };
 
 static const door_config_key door__event_keys[] = {

@@ -957,6 +957,59 @@ static void test_cross_checks(void) {
   done(&r);
 }
 
+/* private_key_jwt: client_key_file required with it and only with it;
+ * client_key_alg defaults to ES256. */
+static void test_private_key_jwt(void) {
+  res r;
+  const char *path;
+  load(&r, BASE "[provider \"p\"]\n"                    /* 5 */
+                "type = generic\n"                      /* 6 */
+                "issuer = https://idp.example/\n"       /* 7 */
+                "client_id = a\n"                       /* 8 */
+                "token_auth_method = private_key_jwt\n" /* 9 */
+                "client_key_file = secret.txt\n"        /* 10 */
+                "[provider \"q\"]\n"                    /* 11 */
+                "type = generic\n"                      /* 12 */
+                "issuer = https://idp.example/\n"       /* 13 */
+                "client_id = a\n"                       /* 14 */
+                "token_auth_method = private_key_jwt\n" /* 15 */
+                "client_key_file = secret.txt\n"        /* 16 */
+                "client_key_alg = PS256\n");            /* 17 */
+  T_COUNTS(&r, 0, 0);
+  path = r.cfg->providers[0].client_key_file;
+  T_OK(path && strlen(path) > 11 &&
+       strcmp(path + strlen(path) - 11, "/secret.txt") == 0);
+  T_EQ_INT(r.cfg->providers[0].client_key_alg, DOOR_CLIENT_KEY_ES256);
+  T_EQ_INT(r.cfg->providers[1].client_key_alg, DOOR_CLIENT_KEY_PS256);
+  T_OK(r.cfg->providers[0].client_secret == NULL);
+  done(&r);
+  load(&r, BASE "[provider \"p\"]\n"                    /* 5 */
+                "type = generic\n"                      /* 6 */
+                "issuer = https://idp.example/\n"       /* 7 */
+                "client_id = a\n"                       /* 8 */
+                "token_auth_method = private_key_jwt\n" /* 9 */
+                "[provider \"q\"]\n"                    /* 10 */
+                "type = generic\n"                      /* 11 */
+                "issuer = https://idp.example/\n"       /* 12 */
+                "client_id = a\n"                       /* 13 */
+                "client_secret = s\n"                   /* 14 */
+                "client_key_file = secret.txt\n"        /* 15 */
+                "[provider \"r\"]\n"                    /* 16 */
+                "type = generic\n"                      /* 17 */
+                "issuer = https://idp.example/\n"       /* 18 */
+                "client_id = a\n"                       /* 19 */
+                "token_auth_method = private_key_jwt\n" /* 20 */
+                "client_key_file = secret.txt\n"        /* 21 */
+                "client_key_alg = HS256\n");            /* 22 */
+  T_DIAG(&r, "t.ini:9", "client_key_file", DOOR_ECONFIG_MISSING,
+         "private_key_jwt needs the key to sign with");
+  T_DIAG(&r, "t.ini:15", "client_key_file", DOOR_ECONFIG_CONFLICT,
+         "only used with private_key_jwt");
+  T_OK(find(&r, "t.ini:22", "client_key_alg") != NULL);
+  T_COUNTS(&r, 3, 0);
+  done(&r);
+}
+
 static void test_loopback_rules(void) {
   res r;
   static const char provider[] =
@@ -1100,6 +1153,6 @@ T_MAIN(T_CASE(test_parse_duration), T_CASE(test_parse_bool),
        T_CASE(test_unknown_keys), T_CASE(test_bad_values),
        T_CASE(test_alg_none_refused), T_CASE(test_extra_params),
        T_CASE(test_secrets), T_CASE(test_cross_checks),
-       T_CASE(test_loopback_rules), T_CASE(test_daccount_hs256),
-       T_CASE(test_load_from_file), T_CASE(test_diag_format),
-       T_CASE(test_zz_cleanup))
+       T_CASE(test_private_key_jwt), T_CASE(test_loopback_rules),
+       T_CASE(test_daccount_hs256), T_CASE(test_load_from_file),
+       T_CASE(test_diag_format), T_CASE(test_zz_cleanup))
