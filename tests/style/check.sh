@@ -38,5 +38,29 @@ for f in $(echo "$files" | grep -E '^(src|include|providers)/' || true); do
 done
 if [ -s "$tmp" ]; then report not-ok "files under 800 lines" "$tmp"; else report ok "files under 800 lines"; fi
 
+# Who may never reach whom (docs/ARCHITECTURE.md): a module's sources may not
+# include the internal headers of the parts it must never reach.
+: >"$tmp"
+never() { # dir forbidden-prefix...
+  local dir=$1 f p; shift
+  for f in $(echo "$files" | grep -E "^$dir/" || true); do
+    for p in "$@"; do
+      grep -nE "#include \"$p/" "$f" | sed "s|^|$f: reaches $p: |" >>"$tmp"
+    done
+  done
+}
+never src/util jose http oidc providers store tickets broker daemon idp gate
+never src/jose http oidc providers store tickets broker daemon idp gate
+never src/http oidc providers store tickets broker daemon idp gate
+never src/oidc store broker daemon tickets idp gate
+never providers store broker daemon tickets idp gate
+never src/store oidc providers http broker daemon tickets idp gate
+never src/tickets broker daemon idp
+never src/broker daemon idp
+never src/idp broker oidc store providers tickets daemon gate
+never src/gate oidc broker daemon idp providers
+never src/daemon idp gate oidc store jose http providers tickets
+if [ -s "$tmp" ]; then report not-ok "layering: no part reaches what it must not" "$tmp"; else report ok "layering: no part reaches what it must not"; fi
+
 echo "1..$n"
 exit $failed
