@@ -17,6 +17,7 @@ int door_fuzz_jwk(const uint8_t *data, size_t size);
 int door_fuzz_callback(const uint8_t *data, size_t size);
 int door_fuzz_token_response(const uint8_t *data, size_t size);
 int door_fuzz_userinfo(const uint8_t *data, size_t size);
+int door_fuzz_gate(const uint8_t *data, size_t size);
 
 static const struct {
   const char *name;
@@ -25,7 +26,8 @@ static const struct {
                {"jwk", door_fuzz_jwk},
                {"callback", door_fuzz_callback},
                {"token_response", door_fuzz_token_response},
-               {"userinfo", door_fuzz_userinfo}};
+               {"userinfo", door_fuzz_userinfo},
+               {"gate", door_fuzz_gate}};
 
 static int cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
