@@ -1,6 +1,7 @@
 /* door-idp HTML pages. */
 #include "idp/pages.h"
 
+#include <stdio.h>
 #include <string.h>
 
 door_err door__idp_html_escape(door_buf *b, const char *s) {
@@ -91,7 +92,40 @@ static door_err head(door_buf *b, const char *title,
   return err;
 }
 
-static door_err finish(door_idp_resp *r, int status, door_buf *b) {
+/* "scheme://authority" of the request's redirect_uri into `out`, when it
+ * has one made only of characters safe in a CSP source expression; else
+ * `out` stays empty.  redirect_uri was matched exactly against the client's
+ * registered URIs before any page is shown. */
+static void redirect_origin(const door_kvlist *params, char *out, size_t n) {
+  const char *u =
+      params ? door__kvlist_get(params, "redirect_uri", NULL) : NULL;
+  const char *host, *end;
+  size_t i, len;
+  out[0] = '\0';
+  if (!u || (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0))
+    return;
+  host = strstr(u, "://") + 3;
+  end = host + strcspn(host, "/?#");
+  len = (size_t)(end - u);
+  if (end == host || len >= n)
+    return;
+  for (i = 0; i < len; i++) {
+    char c = u[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
+          c == '/' || c == '[' || c == ']'))
+      return;
+  }
+  memcpy(out, u, len);
+  out[len] = '\0';
+}
+
+/* `form_to`: a second origin the page's forms may end up at (the client's
+ * redirect URI: "Allow", "Deny" and "Cancel" answer with a 302 there, and
+ * browsers apply form-action to a form's redirects as well). */
+static door_err finish(door_idp_resp *r, int status, door_buf *b,
+                       const door_kvlist *form_to) {
+  char origin[512], csp[768];
   door_err err = door__buf_puts(b, "</main></body></html>");
   if (err)
     return err;
@@ -100,9 +134,12 @@ static door_err finish(door_idp_resp *r, int status, door_buf *b) {
   door__buf_init(b, DOOR_IDP_BODY_MAX);
   r->status = status;
   r->content_type = "text/html; charset=utf-8";
-  err = door__idp_resp_header(r, "Content-Security-Policy",
-                              "default-src 'none'; style-src 'unsafe-inline';"
-                              " form-action 'self'; frame-ancestors 'none'");
+  redirect_origin(form_to, origin, sizeof origin);
+  snprintf(csp, sizeof csp,
+           "default-src 'none'; style-src 'unsafe-inline';"
+           " form-action 'self'%s%s; frame-ancestors 'none'",
+           origin[0] ? " " : "", origin);
+  err = door__idp_resp_header(r, "Content-Security-Policy", csp);
   if (!err)
     err = door__idp_resp_header(r, "X-Frame-Options", "DENY");
   if (!err)
@@ -203,7 +240,7 @@ door_err door__idp_page_login(door_idp_resp *r, door_idp_profile *p,
                              "<button class=\"alt\" name=\"door_idp_action\" "
                              "value=\"deny\">Cancel</button></form>");
   if (!err)
-    err = finish(r, 200, &b);
+    err = finish(r, 200, &b, params);
   door__buf_free(&b);
   return err;
 }
@@ -256,7 +293,7 @@ door_err door__idp_page_consent(door_idp_resp *r, door_idp_profile *p,
                              "<button class=\"alt\" name=\"door_idp_action\" "
                              "value=\"deny\">Deny</button></form>");
   if (!err)
-    err = finish(r, 200, &b);
+    err = finish(r, 200, &b, params);
   door__buf_free(&b);
   return err;
 }
@@ -274,7 +311,7 @@ door_err door__idp_page_error(door_idp_resp *r, int status, const char *title,
   if (!err)
     err = door__buf_puts(&b, "</p>");
   if (!err)
-    err = finish(r, status, &b);
+    err = finish(r, status, &b, NULL);
   door__buf_free(&b);
   return err;
 }
@@ -292,7 +329,7 @@ door_err door__idp_page_message(door_idp_resp *r, const char *title,
   if (!err)
     err = door__buf_puts(&b, "</p>");
   if (!err)
-    err = finish(r, 200, &b);
+    err = finish(r, 200, &b, NULL);
   door__buf_free(&b);
   return err;
 }
