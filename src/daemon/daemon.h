@@ -92,7 +92,9 @@ door_err door__dresp_text(door_dresp *r, unsigned status, const char *ctype,
                           const char *text);
 /* Security headers every answer gets: CSP default-src 'none' with inline
  * styles only, frame-ancestors 'none', nosniff, Referrer-Policy
- * no-referrer, X-Frame-Options DENY, HSTS over TLS, and Cache-Control
+ * same-origin (no Referer to providers; "no-referrer" would make browsers
+ * send "Origin: null" on our own form POSTs, which the Origin check
+ * refuses), X-Frame-Options DENY, HSTS over TLS, and Cache-Control
  * no-store unless cacheable. */
 door_err door__dresp_security(door_dresp *r, int tls);
 

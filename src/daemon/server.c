@@ -74,7 +74,7 @@ door_err door__dresp_security(door_dresp *r, int tls) {
                                 "base-uri 'none'")) ||
       (err = door__dresp_header(r, "X-Content-Type-Options", "nosniff")) ||
       (err = door__dresp_header(r, "X-Frame-Options", "DENY")) ||
-      (err = door__dresp_header(r, "Referrer-Policy", "no-referrer")))
+      (err = door__dresp_header(r, "Referrer-Policy", "same-origin")))
     return err;
   if (tls && (err = door__dresp_header(r, "Strict-Transport-Security",
                                        "max-age=31536000")))

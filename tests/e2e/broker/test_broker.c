@@ -86,7 +86,7 @@ static void test_chooser_health_and_headers(void) {
   T_OK(has(r.body.data, "Generic OPでログイン"));
   T_OK(has(bh_header(&r, "content-security-policy"), "default-src 'none'"));
   T_OK(has(bh_header(&r, "content-security-policy"), "frame-ancestors 'none'"));
-  T_EQ_STR(bh_header(&r, "referrer-policy"), "no-referrer");
+  T_EQ_STR(bh_header(&r, "referrer-policy"), "same-origin");
   T_EQ_STR(bh_header(&r, "cache-control"), "no-store");
   T_OK(!has(r.body.data, "<script") && !has(r.body.data, "src=\"http"));
   b->lang = "en";

@@ -141,7 +141,7 @@ static void test_security_headers_and_refusals(void) {
   T_OK(has(hdr(&r, "Content-Security-Policy"), "default-src 'none'"));
   T_OK(has(hdr(&r, "Content-Security-Policy"), "style-src 'unsafe-inline'"));
   T_OK(has(hdr(&r, "Content-Security-Policy"), "frame-ancestors 'none'"));
-  T_EQ_STR(hdr(&r, "Referrer-Policy"), "no-referrer");
+  T_EQ_STR(hdr(&r, "Referrer-Policy"), "same-origin");
   T_EQ_STR(hdr(&r, "X-Content-Type-Options"), "nosniff");
   T_EQ_STR(hdr(&r, "Cache-Control"), "no-store");
   T_OK(hdr(&r, "Strict-Transport-Security") != NULL);
