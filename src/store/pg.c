@@ -17,6 +17,7 @@
 #include "store/pg_int.h"
 #include "util/buf.h"
 
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,8 @@ static door_err pg_open(const char *rest, const door_store_options *o,
   p->base.log = o->log;
   p->busy_ms = o->busy_timeout_ms;
   p->max_conns = o->max_connections;
-  door__u64_to_str((uint64_t)p->busy_ms, p->lock_timeout);
+  door__u64_to_str((uint64_t)(p->busy_ms > INT_MAX ? INT_MAX : p->busy_ms),
+                   p->lock_timeout);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   err = parse_url(p, rest, d);

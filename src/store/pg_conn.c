@@ -208,6 +208,12 @@ static int conn_usable(door__pg_conn *c) {
   return 0;
 }
 
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void deadline(long ms, struct timespec *until) {
   clock_gettime(CLOCK_REALTIME, until);
   until->tv_sec += ms / 1000;
@@ -240,17 +246,27 @@ door_err door__pg_acquire(door__pg *p, door__pg_conn **out, door_detail *d) {
       pthread_mutex_lock(&p->mu);
       p->n_conns--;
     }
+    if (p->n_conns < p->max_conns && now_ms() < p->retry_at) {
+      pthread_mutex_unlock(&p->mu);
+      return door_detail_set(d, DOOR_ESTORE_UNAVAILABLE, p->where,
+                             "the database server could not be reached a "
+                             "moment ago",
+                             "check that the PostgreSQL server runs");
+    }
     if (p->n_conns < p->max_conns) {
       p->n_conns++;
       pthread_mutex_unlock(&p->mu);
       err = conn_open(p, &c, d);
+      pthread_mutex_lock(&p->mu);
+      p->retry_at =
+          err == DOOR_ESTORE_UNAVAILABLE ? now_ms() + DOOR__PG_HOLDOFF_MS : 0;
       if (err) {
-        pthread_mutex_lock(&p->mu);
         p->n_conns--;
         pthread_cond_signal(&p->cv);
         pthread_mutex_unlock(&p->mu);
         return err;
       }
+      pthread_mutex_unlock(&p->mu);
       *out = c;
       return DOOR_OK;
     }
@@ -584,25 +600,38 @@ out:
   return err;
 }
 
+typedef struct run1_ctx {
+  const char *sql, *fmt;
+  uint64_t *changes;
+  va_list *ap;
+} run1_ctx;
+
+static door_err run1_fn(door__pg_conn *c, void *p, door_detail *d) {
+  run1_ctx *x = p;
+  PGresult *r = NULL;
+  va_list ap;
+  door_err err;
+  va_copy(ap, *x->ap); /* a deadlock runs it again */
+  err = qv(c, x->sql, &r, d, x->fmt, ap);
+  va_end(ap);
+  if (!err && x->changes)
+    *x->changes = changes_of(r);
+  PQclear(r);
+  return err;
+}
+
 door_err door__pg_run1(door__pg *p, int durable, const char *sql,
                        uint64_t *changes, door_detail *d, const char *fmt,
                        ...) {
-  door__pg_conn *c;
-  PGresult *r = NULL;
+  run1_ctx x;
   va_list ap;
-  door_err err = door__pg_acquire(p, &c, d);
-  if (err)
-    return err;
-  c->retry = c->lost = 0;
-  err = set_sync(c, durable, d);
-  if (!err) {
-    va_start(ap, fmt);
-    err = qv(c, sql, &r, d, fmt, ap);
-    va_end(ap);
-  }
-  if (!err && changes)
-    *changes = changes_of(r);
-  PQclear(r);
-  door__pg_release(p, c);
+  door_err err;
+  va_start(ap, fmt);
+  x.sql = sql;
+  x.fmt = fmt;
+  x.changes = changes;
+  x.ap = &ap;
+  err = door__pg_tx(p, DOOR__PG_ONE_WRITE, durable, run1_fn, &x, d);
+  va_end(ap);
   return err;
 }

@@ -12,7 +12,8 @@
  * and named "door_<n>" on that connection.  A connection found broken
  * (PQstatus, or the server's goodbye read on a check before it is handed
  * out) is closed and replaced; when no new one can be made the call fails
- * at once with DOOR_ESTORE_UNAVAILABLE, and the next call tries again, so
+ * with DOOR_ESTORE_UNAVAILABLE (after at most connect_timeout, and at once
+ * for DOOR__PG_HOLDOFF_MS after that), and a later call tries again, so
  * the pool recovers by itself when the server is back.
  *
  * Parameters are sent with their types (text, int8, bytea) and results
@@ -36,6 +37,11 @@
 /* Seconds libpq waits for a connection when the URL sets no
  * connect_timeout (libpq reads 1 as 2). */
 #define DOOR__PG_CONNECT_TIMEOUT 5
+/* After a connection attempt found the server unreachable, calls that
+ * need a new connection fail at once for this long (milliseconds) rather
+ * than each waiting out connect_timeout on a server that does not answer;
+ * then the next one tries again. */
+#define DOOR__PG_HOLDOFF_MS 250
 /* Advisory lock key that serialises migrations ("DOOR"). */
 #define DOOR__PG_MIGRATE_LOCK 0x444f4f52
 
@@ -58,6 +64,7 @@ typedef struct door__pg {
   char *where; /* postgres://user@host:port/dbname, no password */
   char connect_timeout[24], lock_timeout[24];
   long busy_ms;
+  int64_t retry_at; /* monotonic ms: no new connection before (holdoff) */
   size_t max_conns, n_conns;
   door__pg_conn *idle;
   pthread_mutex_t mu;
