@@ -245,6 +245,7 @@ door_err door__pg_acquire(door__pg *p, door__pg_conn **out, door_detail *d) {
       conn_close(c); /* the server went away or restarted */
       pthread_mutex_lock(&p->mu);
       p->n_conns--;
+      pthread_cond_signal(&p->cv); /* a waiter may open one now */
     }
     if (p->n_conns < p->max_conns && now_ms() < p->retry_at) {
       pthread_mutex_unlock(&p->mu);
