@@ -4,6 +4,7 @@
 #include "util/url.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 static door_config_section *door__cfg_first(door_config *cfg,
                                             door__cfg_kind kind) {
@@ -79,6 +80,7 @@ static void door__cfg_check_transport(door__cfg_ctx *c,
 static void door__cfg_check_provider(door__cfg_ctx *c,
                                      const door_provider_config *p) {
   const door_config_section *s = p->section_;
+  struct stat st;
   size_t i;
   static const char *const manual[] = {"authorization_endpoint",
                                        "token_endpoint", "jwks_uri"};
@@ -101,6 +103,13 @@ static void door__cfg_check_provider(door__cfg_ctx *c,
                   DOOR_ECONFIG_MISSING,
                   "private_key_jwt needs the key to sign with",
                   "add client_key_file = PATH (a PEM private key)");
+  if (p->client_key_file && stat(p->client_key_file, &st) == 0 &&
+      (st.st_mode & 077))
+    door__cfg_report(c, DOOR_DIAG_WARNING, door__cfg_line(s, "client_key_file"),
+                     "client_key_file", DOOR_ECONFIG_SECRET,
+                     "the client key file may be read or changed by other "
+                     "users",
+                     "chmod 600 it and give it to the broker's user");
   if (p->token_auth_method != DOOR_TOKEN_AUTH_PRIVATE_KEY_JWT &&
       p->client_key_file)
     door__cfg_err(c, door__cfg_line(s, "client_key_file"), "client_key_file",

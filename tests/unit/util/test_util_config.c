@@ -1008,6 +1008,17 @@ static void test_private_key_jwt(void) {
   T_OK(find(&r, "t.ini:22", "client_key_alg") != NULL);
   T_COUNTS(&r, 3, 0);
   done(&r);
+  /* A key others may read: a warning. */
+  load(&r, BASE "[provider \"p\"]\n"                    /* 5 */
+                "type = generic\n"                      /* 6 */
+                "issuer = https://idp.example/\n"       /* 7 */
+                "client_id = a\n"                       /* 8 */
+                "token_auth_method = private_key_jwt\n" /* 9 */
+                "client_key_file = open-secret.txt\n"); /* 10 */
+  T_DIAG(&r, "t.ini:10", "client_key_file", DOOR_ECONFIG_SECRET,
+         "may be read or changed by other users");
+  T_COUNTS(&r, 0, 1);
+  done(&r);
 }
 
 static void test_loopback_rules(void) {
