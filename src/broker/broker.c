@@ -93,7 +93,8 @@ door_err door__st_done(door_broker *b, int op, uint64_t started, door_err err) {
     door__m_hist_observe(&b->metrics.store[op],
                          now > started ? now - started : 0);
   if (err == DOOR_ESTORE || err == DOOR_ESTORE_BUSY ||
-      err == DOOR_ESTORE_CORRUPT || err == DOOR_EIO || err == DOOR_ENOMEM)
+      err == DOOR_ESTORE_UNAVAILABLE || err == DOOR_ESTORE_CORRUPT ||
+      err == DOOR_EIO || err == DOOR_ENOMEM)
     atomic_fetch_add(&b->metrics.store_errors, 1);
   return err;
 }

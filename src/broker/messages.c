@@ -45,6 +45,11 @@ static const door__bmsg door__bmsgs[] = {
      "見つかりませんでした。すでに削除されている可能性があります。"},
     {DOOR_ESTORE_BUSY, "DOOR is busy right now. Please try again in a moment.",
      "DOORが混み合っています。少し時間をおいてもう一度お試しください。"},
+    {DOOR_ESTORE_UNAVAILABLE,
+     "DOOR cannot reach its database right now. Please try again in a "
+     "moment.",
+     "DOORが現在データベースに接続できません。少し時間をおいてもう一度お試し"
+     "ください。"},
 };
 
 static void door__bput(char *out, size_t cap, size_t *len, const char *s,
@@ -127,6 +132,7 @@ int door_broker_error_status(door_err err) {
   case DOOR_EDISCOVERY_INSECURE:
     return 502;
   case DOOR_ESTORE_BUSY:
+  case DOOR_ESTORE_UNAVAILABLE:
     return 503;
   case DOOR_ENOMEM:
   case DOOR_EINTERNAL:
