@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define ISSUER "https://door.scale.test"
 #define EVENT "ev-scale"
 #define N_TOKENS 200
@@ -102,6 +101,7 @@ static void test_issue(void) {
   door__errlist_free(&errs);
   door__buf_free(&t);
   T_EQ_ERR(door_tickets_new(g_cfg, NULL, &tk, &d), DOOR_OK);
+  now = time(NULL); /* the first key signs from its creation on */
   memset(&gr, 0, sizeof gr);
   snprintf(gr.via, sizeof gr.via, "roster");
   snprintf(gr.tier, sizeof gr.tier, "general");
