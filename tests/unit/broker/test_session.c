@@ -295,6 +295,7 @@ static void test_error_status_and_messages(void) {
   T_EQ_INT(door_broker_error_status(DOOR_ESTORE_LAST_IDENTITY), 409);
   T_EQ_INT(door_broker_error_status(DOOR_ELOGIN_NO_PENDING), 400);
   T_EQ_INT(door_broker_error_status(DOOR_EHTTP_TIMEOUT), 502);
+  T_EQ_INT(door_broker_error_status(DOOR_ESTORE_UNAVAILABLE), 503);
   door_broker_error_message(env.b, DOOR_ESTORE_IDENTITY_TAKEN, "daccount", "en",
                             msg, sizeof msg);
   T_OK(has(msg, "d アカウント account is already linked to another DOOR"));
