@@ -110,6 +110,7 @@ uint64_t door__rp_jwks_fetches(door_rp *rp, const char *provider) {
   uint64_t n;
   if (!p || !p->cache_ready)
     return 0;
+  p = p->jwks_home;
   pthread_mutex_lock(&p->jwks.mu);
   n = p->jwks.fetches;
   pthread_mutex_unlock(&p->jwks.mu);

@@ -174,8 +174,9 @@ door_err door__provider_verify(void *ud, const door_jws *jws, door_detail *d) {
                       "check client_secret for this provider");
     return err;
   }
-  return door__jwks_cache_verify(
-      &p->jwks, jws, p->s.allowed_algs & ~(unsigned)DOOR_ALG_HS256, d);
+  return door__jwks_cache_verify(&p->jwks_home->jwks, jws,
+                                 p->s.allowed_algs & ~(unsigned)DOOR_ALG_HS256,
+                                 d);
 }
 
 static door_err door__settings_from_config(door_provider *p, door_detail *d) {

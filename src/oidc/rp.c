@@ -65,6 +65,28 @@ static door_err door__rp_public_url(door_rp *rp, door_detail *d) {
   return rp->base ? DOOR_OK : DOOR_ENOMEM;
 }
 
+static int door__same_opt(const char *a, const char *b) {
+  return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Key sets are cached per issuer: a provider whose issuer and jwks_uri
+ * setting equal an earlier provider's uses that provider's JWKS cache. */
+static void door__rp_share_jwks(door_rp *rp) {
+  size_t i, j;
+  for (i = 0; i < rp->nproviders; i++) {
+    door_provider *p = &rp->providers[i];
+    p->jwks_home = p;
+    for (j = 0; j < i; j++) {
+      const door_provider_config *a = rp->providers[j].cfg;
+      if (strcmp(a->issuer, p->cfg->issuer) == 0 &&
+          door__same_opt(a->jwks_uri, p->cfg->jwks_uri)) {
+        p->jwks_home = rp->providers[j].jwks_home;
+        break;
+      }
+    }
+  }
+}
+
 door_err door_rp_new(const struct door_config *cfg, const door_rp_options *o,
                      door_rp **out, door_detail *d) {
   door_rp *rp;
@@ -137,6 +159,7 @@ door_err door_rp_new(const struct door_config *cfg, const door_rp_options *o,
     if (err)
       goto out;
   }
+  door__rp_share_jwks(rp);
   *out = rp;
   rp = NULL;
 out:

@@ -27,9 +27,13 @@ typedef struct door_provider {
   const door_provider_ops *ops;
   const door_provider_config *cfg;
   door_provider_settings s;
-  void *state;             /* ops->state_size bytes, zeroed */
-  door_cache meta;         /* door_meta values */
-  door_cache jwks;         /* door_jwks values */
+  void *state;     /* ops->state_size bytes, zeroed */
+  door_cache meta; /* door_meta values */
+  door_cache jwks; /* door_jwks values */
+  /* The provider whose JWKS cache serves this one: key sets are cached per
+   * issuer, so providers with the same issuer (and the same jwks_uri
+   * setting) share the first one's cache, its cooldown and its fetches. */
+  struct door_provider *jwks_home;
   door_jwk *hs_key;        /* HS256 key from the client secret, or NULL */
   door_jwk *client_key;    /* private_key_jwt: the signing key, or NULL */
   door_alg client_key_alg; /* and its algorithm */

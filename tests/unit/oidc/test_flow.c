@@ -1,6 +1,7 @@
 /* door_login_begin / door_login_finish against the scripted OP: the happy
  * path and each failure of the finish sequence with its own code. */
 #include "fake_op.h"
+#include "oidc/logout.h"
 #include "oidc/oidc.h"
 #include "t.h"
 #include "util/log.h"
@@ -470,6 +471,26 @@ static void test_begin_checks(void) {
   env_down(&e);
 }
 
+/* Key sets are cached per issuer: "op" and "op2" share one issuer, so a
+ * login with each fetches the JWKS once. */
+static void test_jwks_per_issuer(void) {
+  env e;
+  door_login_result r;
+  door_detail d;
+  env_up(&e);
+  begin(&e, "op");
+  memset(&r, 0, sizeof r);
+  T_EQ_ERR(finish(&e, "op", &r, &d), DOOR_OK);
+  door_login_result_clear(&r);
+  begin(&e, "op2");
+  T_EQ_ERR(finish(&e, "op2", &r, &d), DOOR_OK);
+  door_login_result_clear(&r);
+  T_EQ_INT(e.o.token_calls, 2);
+  T_EQ_INT(e.o.jwks_calls, 1);
+  T_EQ_INT(door__rp_jwks_fetches(e.rp, "op2"), 1);
+  env_down(&e);
+}
+
 static void test_messages(void) {
   char m[512];
   size_t n = door_login_error_message(DOOR_ELOGIN_EXPIRED, "d-account", "en", m,
@@ -489,4 +510,5 @@ static void test_messages(void) {
 T_MAIN(T_CASE(test_happy_path), T_CASE(test_parallel_tabs),
        T_CASE(test_threads), T_CASE(test_no_secrets_in_logs),
        T_CASE(test_pending_checks), T_CASE(test_provider_error_and_iss),
-       T_CASE(test_faults), T_CASE(test_begin_checks), T_CASE(test_messages))
+       T_CASE(test_faults), T_CASE(test_begin_checks),
+       T_CASE(test_jwks_per_issuer), T_CASE(test_messages))
