@@ -14,6 +14,7 @@
 #define DOOR_DAEMON_H
 
 #include "doorauth/broker.h"
+#include "doorauth/tickets.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/url.h"
@@ -38,12 +39,14 @@ typedef enum door_route_id {
   DOOR_R_HEALTHZ,
   DOOR_R_METRICS,
   DOOR_R_BACKCHANNEL,
+  DOOR_R_JWKS,
   DOOR_R_OTHER,
   DOOR_R_COUNT_
 } door_route_id;
 
 typedef struct door_daemon {
   door_broker *broker;
+  door_tickets *tickets; /* participation-token keys (docs/gate.md) */
   door_log log;
   const char *config_path;
   struct MHD_Daemon *mhd;
@@ -109,11 +112,13 @@ door_err door__server_start(door_daemon *dd, const char *listen, int threads,
  * then stops. */
 void door__server_stop(door_daemon *dd, int grace);
 
-/* serve.c / accounts.c: commands. */
+/* serve.c / accounts.c / keys.c: commands. */
 int door__cmd_serve(const char *prog, const char *config_path, int argc,
                     char **argv);
 int door__cmd_accounts(const char *prog, const char *config_path, int argc,
                        char **argv);
+int door__cmd_keys(const char *prog, const char *config_path, int argc,
+                   char **argv);
 
 /* Writes a detail as one line "door-broker: NAME: what (at where); hint". */
 void door__print_detail(const char *prog, const door_detail *d);

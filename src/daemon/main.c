@@ -130,7 +130,11 @@ static int door__cmd_accounts_(const door__cli *cli, int argc, char **argv) {
   return door__cmd_accounts(cli->prog, cli->config_path, argc, argv);
 }
 
-/* Later commands (keys, disclosures) go here. */
+static int door__cmd_keys_(const door__cli *cli, int argc, char **argv) {
+  return door__cmd_keys(cli->prog, cli->config_path, argc, argv);
+}
+
+/* Later commands (disclosures) go here. */
 static const door__cmd door__cmds[] = {
     {"serve", door__cmd_serve_, "",
      "serve logins over HTTP(S) (the default command)"},
@@ -140,6 +144,8 @@ static const door__cmd door__cmds[] = {
      " list|show ID|unlink ID PROVIDER|"
      "delete ID [--json]",
      "\n                   inspect and manage DOOR accounts"},
+    {"keys", door__cmd_keys_, " list|rotate [--now] [--json]",
+     "\n                   participation-token signing keys"},
 };
 
 static int door__help(void) {

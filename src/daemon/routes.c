@@ -14,6 +14,7 @@
  *   GET  /api/session               JSON of the session, 401 without
  *   GET  /healthz                   200 when the store answers
  *   GET  /metrics                   Prometheus text
+ *   GET  /.well-known/jwks.json     participation-token keys (cacheable)
  *   POST /backchannel-logout/{provider}  Back-Channel Logout 1.0
  */
 #include "daemon/daemon.h"
@@ -256,10 +257,41 @@ static door_err door__healthz(door_daemon *dd, door_dresp *r) {
   return door__json(r, 200, "{\"status\":\"ok\"}");
 }
 
+/* The participation-token public keys, cacheable for the max-age the
+ * tickets library advises (gates refresh by it, see docs/gate.md). */
+static door_err door__jwks(door_daemon *dd, door_dresp *r) {
+  char *json = NULL;
+  int64_t max_age = 0;
+  door_detail d;
+  door_err err;
+  door_buf v;
+  if (!dd->tickets)
+    return door__json(r, 404, "{\"error\":\"no signing keys configured\"}");
+  door_detail_clear(&d);
+  err = door_tickets_jwks(dd->tickets, &json, &max_age, &d);
+  if (err) {
+    door__log_detail(&dd->log, DOOR_LOG_ERROR, "daemon.jwks_failed", &d);
+    return door__json(r, 500, "{\"error\":\"JWKS unavailable\"}");
+  }
+  door__buf_init(&v, 64);
+  err = door__buf_puts(&v, "public, max-age=");
+  if (!err)
+    err = door__buf_put_i64(&v, max_age);
+  if (!err)
+    err = door__json(r, 200, json);
+  if (!err) {
+    r->cacheable = 1;
+    err = door__dresp_header(r, "Cache-Control", door__buf_str(&v));
+  }
+  door__buf_free(&v);
+  free(json);
+  return err;
+}
+
 static const char *const door__route_names[DOOR_R_COUNT_] = {
     "chooser", "login",       "callback",   "account",     "link",
     "unlink",  "logout",      "logged_out", "api_session", "healthz",
-    "metrics", "backchannel", "other"};
+    "metrics", "backchannel", "jwks",       "other"};
 
 static door_err door__metrics(door_daemon *dd, door_dresp *r) {
   static const char *const cls[6] = {"other", "1xx", "2xx",
@@ -399,6 +431,8 @@ door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
   if ((name = door__path_name(p, "/backchannel-logout/")))
     DOOR__R(DOOR_R_BACKCHANNEL, post, "POST",
             door__backchannel(dd, q, r, name));
+  if (strcmp(p, "/.well-known/jwks.json") == 0)
+    DOOR__R(DOOR_R_JWKS, get, "GET", door__jwks(dd, r));
   if (door__callback_path(dd, p, cb, sizeof cb))
     DOOR__R(DOOR_R_CALLBACK, get_only, "GET", door__callback(dd, q, r, cb));
 #undef DOOR__R

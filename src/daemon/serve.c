@@ -138,6 +138,15 @@ int door__cmd_serve(const char *prog, const char *config_path, int argc,
     door__config_free(cfg);
     goto out;
   }
+  /* The participation-token signing keys (made at the first start) when
+   * [broker] state_dir is set; cfg is only read here.  Without it the
+   * broker serves logins only (/.well-known/jwks.json answers 404). */
+  if (cfg->broker.state_dir && cfg->broker.state_dir[0] &&
+      door_tickets_new(cfg, NULL, &dd.tickets, &d)) {
+    door__print_detail(prog, &d);
+    door__config_free(cfg);
+    goto out;
+  }
   door_broker_options_init(&bo);
   bo.log_program = "door-broker";
   if (door_broker_new(cfg, &bo, &dd.broker, &d)) { /* takes cfg */
@@ -160,6 +169,7 @@ int door__cmd_serve(const char *prog, const char *config_path, int argc,
   door__log(&dd.log, DOOR_LOG_INFO, "daemon.stopped", NULL);
 out:
   door_broker_free(dd.broker);
+  door_tickets_free(dd.tickets);
   door__listen_free(&lc);
   return rc;
 }

@@ -5,6 +5,7 @@
  * logout, signing in again to the same account, CSRF (a callback without a
  * pending login, forged forms), code injection, RP-initiated and
  * back-channel logout with the generic profile, metrics, the accounts CLI,
+ * /.well-known/jwks.json, the keys CLI (list, rotate, list again),
  * SIGHUP reload keeping sessions, SIGTERM letting a login in flight finish
  * and exiting 0. */
 #include "bh.h"
@@ -568,6 +569,113 @@ static void test_sigterm_lets_logins_in_flight_finish(void) {
   bh_browser_free(adm);
 }
 
+/* The number of keys in the broker's /.well-known/jwks.json (-1: not a
+ * good answer); each is an ES256 P-256 signing key with a 43-character
+ * kid.  `kid` (64 bytes, may be NULL) receives the first key's kid. */
+static int jwks_keys(char *kid) {
+  bh_browser *b = bh_browser_new(E, 1);
+  bh_resp r;
+  json_t *j = NULL, *keys;
+  size_t i;
+  int n = -1;
+  bh_resp_init(&r);
+  if (bh_get_path(b, "/.well-known/jwks.json", &r) || r.status != 200 ||
+      !has(bh_header(&r, "content-type"), "application/json") ||
+      !has(bh_header(&r, "cache-control"), "public, max-age=300"))
+    goto out;
+  j = json_loads(r.body.data, 0, NULL);
+  keys = json_object_get(j, "keys");
+  if (!json_is_array(keys))
+    goto out;
+  for (i = 0; i < json_array_size(keys); i++) {
+    json_t *k = json_array_get(keys, i);
+    if (!has(jstr(k, "kty"), "EC") || !has(jstr(k, "crv"), "P-256") ||
+        !has(jstr(k, "alg"), "ES256") || !has(jstr(k, "use"), "sig") ||
+        !jstr(k, "kid") || strlen(jstr(k, "kid")) != 43 || jstr(k, "d"))
+      goto out;
+  }
+  n = (int)json_array_size(keys);
+  if (kid && n > 0)
+    snprintf(kid, 64, "%s", jstr(json_array_get(keys, 0), "kid"));
+out:
+  json_decref(j);
+  bh_resp_free(&r);
+  bh_browser_free(b);
+  return n;
+}
+
+/* One signing key, made at the broker's first start, published. */
+static void test_jwks(void) {
+  char kid[64] = "";
+  T_EQ_INT(jwks_keys(kid), 1);
+  T_EQ_INT((int)strlen(kid), 43);
+}
+
+/* The number of signing keys in `keys list --json` output with `state`
+ * (NULL: any); -1 when it does not parse. */
+static int keys_with_state(const char *text, const char *state) {
+  json_t *j = json_loads(text, 0, NULL), *keys;
+  size_t i;
+  int n = 0;
+  if (!j)
+    return -1;
+  keys = json_object_get(j, "keys");
+  if (!json_is_array(keys)) {
+    json_decref(j);
+    return -1;
+  }
+  for (i = 0; i < json_array_size(keys); i++) {
+    json_t *k = json_array_get(keys, i);
+    if (!jstr(k, "kid") || strlen(jstr(k, "kid")) != 43 ||
+        !has(jstr(k, "alg"), "ES256")) {
+      n = -1;
+      break;
+    }
+    if (!state || has(jstr(k, "state"), state))
+      n++;
+  }
+  json_decref(j);
+  return n;
+}
+
+/* keys list / rotate / list: the broker made one key at its first start;
+ * a rotation publishes a second that signs later ("next") while the first
+ * keeps signing and gets a retirement time. */
+static void test_keys_cli(void) {
+  door_buf out;
+  json_t *j;
+  char kid[64] = "";
+  door__buf_init(&out, 1 << 20);
+  T_EQ_INT(cli(&out, "keys", "list", "--json", NULL, NULL), 0);
+  T_EQ_INT(keys_with_state(out.data, NULL), 1);
+  T_EQ_INT(keys_with_state(out.data, "active"), 1);
+  T_EQ_INT(cli(&out, "keys", "rotate", "--json", NULL, NULL), 0);
+  j = json_loads(out.data, 0, NULL);
+  T_OK(j && jstr(j, "kid") && strlen(jstr(j, "kid")) == 43);
+  if (j && jstr(j, "kid"))
+    snprintf(kid, sizeof kid, "%s", jstr(j, "kid"));
+  json_decref(j);
+  T_EQ_INT(cli(&out, "keys", "list", "--json", NULL, NULL), 0);
+  T_EQ_INT(keys_with_state(out.data, NULL), 2);
+  T_EQ_INT(keys_with_state(out.data, "active"), 1);
+  T_EQ_INT(keys_with_state(out.data, "next"), 1);
+  T_OK(kid[0] && has(out.data, kid));
+  /* The serving broker publishes the new key within a second or so. */
+  {
+    int i, n = 0;
+    for (i = 0; i < 30 && (n = jwks_keys(NULL)) != 2; i++)
+      usleep(100 * 1000);
+    T_EQ_INT(n, 2);
+  }
+  /* Text for people: one line per key. */
+  T_EQ_INT(cli(&out, "keys", "list", NULL, NULL, NULL), 0);
+  T_OK(has(out.data, kid) && has(out.data, "  next  ") &&
+       has(out.data, "  active  "));
+  T_EQ_INT(cli(&out, "keys", "frobnicate", NULL, NULL, NULL), 2);
+  T_EQ_INT(cli(&out, "keys", "list", "--now", NULL, NULL), 2);
+  door__buf_free(&out);
+}
+
 int main(int argc, char **argv) {
   static const t_case cases[] = {
       T_CASE(test_chooser_health_and_headers),
@@ -585,6 +693,8 @@ int main(int argc, char **argv) {
       T_CASE(test_backchannel_logout),
       T_CASE(test_metrics),
       T_CASE(test_accounts_cli),
+      T_CASE(test_jwks),
+      T_CASE(test_keys_cli),
       T_CASE(test_sighup_reload_keeps_sessions),
       T_CASE(test_sigterm_lets_logins_in_flight_finish),
   };
