@@ -227,6 +227,14 @@ door_err door__jws_sign(const door_jwk *key, door_alg alg,
                         const json_t *header_extra, const char *payload,
                         size_t payload_len, door_buf *out);
 
+/* door__jws_sign with header_extra {"typ": typ} (typ NULL: no typ), without
+ * building a JSON object for it.  The header of each (alg, typ) is built by
+ * jansson once per key and kept with the key (a few of them), for both
+ * functions: signing then costs the payload's encoding and the signature. */
+door_err door__jws_sign_typ(const door_jwk *key, door_alg alg, const char *typ,
+                            const char *payload, size_t payload_len,
+                            door_buf *out);
+
 /* OIDC at_hash / c_hash for alg (left half of SHA-256 of `value`, base64url)
  * appended to `out`. */
 door_err door__jose_half_hash(door_alg alg, const char *value, size_t len,

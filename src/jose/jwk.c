@@ -53,6 +53,7 @@ door_err door__jwk_new(door_kty kty, EVP_PKEY *pkey, char *kid,
     return DOOR_ENOMEM;
   }
   atomic_init(&k->refs, 1u);
+  door__jwk_ops_init(k);
   k->kty = kty;
   k->alg = DOOR_ALG_UNKNOWN;
   k->algs = door__kty_algs(kty);
@@ -83,6 +84,7 @@ void door__jwk_unref(door_jwk *key) {
     return;
   if (atomic_fetch_sub_explicit(&key->refs, 1u, memory_order_acq_rel) != 1u)
     return;
+  door__jwk_ops_free(key);
   EVP_PKEY_free(key->pkey);
   if (key->secret)
     OPENSSL_clear_free(key->secret, key->secret_len);

@@ -1,11 +1,9 @@
 /* Signature verification: RS256, PS256, ES256 (with the range checks that
- * stop CVE-2022-21449 style forgeries before any crypto) and HS256. */
+ * stop CVE-2022-21449 style forgeries before any crypto) and HS256.  The
+ * OpenSSL work is jwk_ops.c's (prepared contexts of the key). */
 #include "jose/jose_int.h"
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/hmac.h>
-#include <openssl/rsa.h>
 #include <string.h>
 
 /* The order n of the P-256 group, big-endian. */
@@ -48,43 +46,13 @@ static size_t door__es256_der(const unsigned char *rs, unsigned char *der) {
   return n;
 }
 
-static door_err door__evp_verify(EVP_PKEY *pkey, door_alg alg,
-                                 const char *input, size_t len,
-                                 const unsigned char *sig, size_t sig_len) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  EVP_PKEY_CTX *pctx = NULL;
-  door_err err = DOOR_ECRYPTO;
-  int rc;
-  if (!ctx)
-    return DOOR_ENOMEM;
-  if (EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA256", NULL, NULL, pkey, NULL) !=
-      1)
-    goto out;
-  if (alg == DOOR_ALG_PS256) {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
-      goto out;
-  } else if (alg == DOOR_ALG_RS256) {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
-      goto out;
-  }
-  rc = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)input, len);
-  err = rc == 1 ? DOOR_OK : DOOR_ESIG_INVALID;
-out:
-  EVP_MD_CTX_free(ctx);
-  if (err)
-    ERR_clear_error();
-  return err;
-}
-
 door_err door__jws_verify_raw(const door_jwk *key, door_alg alg,
                               unsigned allowed, const char *signing_input,
                               size_t len, const unsigned char *sig,
                               size_t sig_len) {
-  unsigned char der[72], mac[EVP_MAX_MD_SIZE];
-  unsigned int maclen = 0;
+  unsigned char der[72], mac[32];
   size_t dlen;
+  door_err err;
   if (!key || (!signing_input && len) || (!sig && sig_len))
     return DOOR_EINVAL;
   if (!door__alg_is_single(alg))
@@ -97,25 +65,26 @@ door_err door__jws_verify_raw(const door_jwk *key, door_alg alg,
   case DOOR_ALG_HS256:
     if (sig_len != 32)
       return DOOR_ESIG_LENGTH;
-    if (!HMAC(EVP_sha256(), key->secret, (int)key->secret_len,
-              (const unsigned char *)signing_input, len, mac, &maclen) ||
-        maclen != 32) {
-      ERR_clear_error();
-      return DOOR_ECRYPTO;
-    }
-    return CRYPTO_memcmp(mac, sig, 32) == 0 ? DOOR_OK : DOOR_ESIG_INVALID;
+    err =
+        door__jwk_op_hmac(key, (const unsigned char *)signing_input, len, mac);
+    if (!err)
+      err = CRYPTO_memcmp(mac, sig, 32) == 0 ? DOOR_OK : DOOR_ESIG_INVALID;
+    OPENSSL_cleanse(mac, sizeof mac);
+    return err;
   case DOOR_ALG_ES256:
     if (sig_len != 64)
       return DOOR_ESIG_LENGTH;
     if (!door__p256_scalar_ok(sig) || !door__p256_scalar_ok(sig + 32))
       return DOOR_ESIG_RANGE;
     dlen = door__es256_der(sig, der);
-    return door__evp_verify(key->pkey, alg, signing_input, len, der, dlen);
+    return door__jwk_op_verify(key, alg, (const unsigned char *)signing_input,
+                               len, der, dlen);
   case DOOR_ALG_RS256:
   case DOOR_ALG_PS256:
     if (sig_len != key->sig_len)
       return DOOR_ESIG_LENGTH;
-    return door__evp_verify(key->pkey, alg, signing_input, len, sig, sig_len);
+    return door__jwk_op_verify(key, alg, (const unsigned char *)signing_input,
+                               len, sig, sig_len);
   default:
     return DOOR_EALG_UNKNOWN;
   }
