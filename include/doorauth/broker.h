@@ -259,6 +259,23 @@ door_err door_broker_csrf_check(const door_broker_session *s,
  * public_url's origin; DOOR_EBROKER_CSRF otherwise. */
 door_err door_broker_origin_check(door_broker *b, const char *origin);
 
+/* ---- participation tokens (docs/gate.md) ---------------------------------
+ * At login the broker keeps the access/refresh tokens of providers with an
+ * entitlement check (XMarket).  door_broker_participation runs
+ * door_tickets_participation for the signed-in session `s` at `event_id`
+ * on the current configuration, with the kept access token (an expired one
+ * means a new sign-in: there is no refresh grant yet).  Always sets
+ * *status and *body (malloc'ed; 200: door_tickets_token_json, a secret;
+ * otherwise {"error":NAME,"message":...} in `lang`).  Returns DOOR_OK or
+ * the refusal's code (TICKETS_*, ...), DOOR_ENOMEM without a body. */
+#define DOOR_BROKER_PART_MAX_IDS 32
+struct door_tickets;
+door_err door_broker_participation(door_broker *b, struct door_tickets *t,
+                                   const door_broker_session *s,
+                                   const char *event_id, const char *lang,
+                                   unsigned *status, char **body,
+                                   door_detail *d);
+
 /* Unlinks one identity of the signed-in account, named by issuer and
  * subject, or by provider alone (issuer and subject NULL).  Needs the
  * session's CSRF token.  DOOR_ESTORE_LAST_IDENTITY for the last one,

@@ -201,6 +201,13 @@ struct door_broker {
 };
 
 int64_t door__broker_now(const door_broker *b);
+/* participation.c: keeps the login's provider tokens when the provider
+ * has an entitlement check (a failure is logged, not fatal). */
+int door__broker_keeps_tokens(const door_config *cfg, const char *provider);
+void door__broker_keep_tokens(door_broker *b, door__bgen *g,
+                              const char *account_id, const char *provider,
+                              const door_login_tokens *t);
+
 door__bgen *door__bgen_get(door_broker *b);
 void door__bgen_put(door__bgen *g);
 

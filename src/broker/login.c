@@ -210,6 +210,7 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
                             r.subject, r.tokens.id_token, out, d);
   if (err)
     goto out;
+  door__broker_keep_tokens(b, g, out->account_id, r.provider, &r.tokens);
   if (!(out->location = strdup(r.return_to ? r.return_to : "/"))) {
     err = DOOR_ENOMEM;
     goto out;

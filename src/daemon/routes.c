@@ -15,11 +15,13 @@
  *   GET  /healthz                   200 when the store answers
  *   GET  /metrics                   Prometheus text
  *   GET  /.well-known/jwks.json     participation-token keys (cacheable)
+ *   POST /api/events/{id}/participation  participation token (csrf_token)
  *   POST /backchannel-logout/{provider}  Back-Channel Logout 1.0
  */
 #include "daemon/daemon.h"
 #include "daemon/pages.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,6 +259,66 @@ static door_err door__healthz(door_daemon *dd, door_dresp *r) {
   return door__json(r, 200, "{\"status\":\"ok\"}");
 }
 
+/* The event id of /api/events/{id}/participation into out (a-z, A-Z,
+ * 0-9, '_', '-', '.'; 1..200 characters); 0 when the path is another. */
+static int door__event_path(const char *path, char *out, size_t cap) {
+  static const char pre[] = "/api/events/", suf[] = "/participation";
+  const char *s;
+  size_t i;
+  if (strncmp(path, pre, sizeof pre - 1) != 0)
+    return 0;
+  s = path + sizeof pre - 1;
+  for (i = 0; s[i] && s[i] != '/'; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+          (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' ||
+          s[i] == '.'))
+      return 0;
+  if (i == 0 || i > 200 || i >= cap || strcmp(s + i, suf) != 0)
+    return 0;
+  memcpy(out, s, i);
+  out[i] = '\0';
+  return 1;
+}
+
+/* POST /api/events/{id}/participation: signed-in session, same-origin,
+ * the session's csrf_token in the form; JSON answers, never cached. */
+static door_err door__participation(door_daemon *dd, const door_dreq *q,
+                                    door_dresp *r, const char *event_id) {
+  door_broker_session s;
+  door_detail d;
+  char *body = NULL;
+  unsigned status = 500;
+  door_err err;
+  memset(&s, 0, sizeof s);
+  if (q->body_too_big)
+    return door__json(r, 413, "{\"error\":\"body_too_large\"}");
+  if (q->args_bad)
+    return door__json(r, 400, "{\"error\":\"bad_form\"}");
+  if (!dd->tickets)
+    return door__json(r, 404, "{\"error\":\"no_participation_tokens\"}");
+  if (door_broker_session_get(dd->broker, q->cookie, &s, &d))
+    return door__json(r, 401, "{\"error\":\"not_signed_in\"}");
+  if (door_broker_origin_check(dd->broker, q->origin) ||
+      door_broker_csrf_check(&s, door__arg(&q->form, "csrf_token"))) {
+    err = door__json(r, 403, "{\"error\":\"BROKER_CSRF\"}");
+    goto out;
+  }
+  err = door_broker_participation(dd->broker, dd->tickets, &s, event_id,
+                                  q->lang, &status, &body, &d);
+  if (err && !body)
+    goto out;
+  if (err && status >= 500)
+    door__log_detail(&dd->log, DOOR_LOG_WARN, "daemon.participation", &d);
+  err = door__json(r, status, body);
+out:
+  if (body) {
+    OPENSSL_cleanse(body, strlen(body));
+    free(body);
+  }
+  door_broker_session_clear(&s);
+  return err;
+}
+
 /* The participation-token public keys, cacheable for the max-age the
  * tickets library advises (gates refresh by it, see docs/gate.md). */
 static door_err door__jwks(door_daemon *dd, door_dresp *r) {
@@ -289,9 +351,9 @@ static door_err door__jwks(door_daemon *dd, door_dresp *r) {
 }
 
 static const char *const door__route_names[DOOR_R_COUNT_] = {
-    "chooser", "login",       "callback",   "account",     "link",
-    "unlink",  "logout",      "logged_out", "api_session", "healthz",
-    "metrics", "backchannel", "jwks",       "other"};
+    "chooser", "login",       "callback",   "account",       "link",
+    "unlink",  "logout",      "logged_out", "api_session",   "healthz",
+    "metrics", "backchannel", "jwks",       "participation", "other"};
 
 static door_err door__metrics(door_daemon *dd, door_dresp *r) {
   static const char *const cls[6] = {"other", "1xx", "2xx",
@@ -400,7 +462,7 @@ door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
   int get_only = strcmp(q->method, "GET") == 0;
   int post = strcmp(q->method, "POST") == 0;
   const char *p = q->path, *name;
-  char cb[64];
+  char cb[64], ev[256];
 #define DOOR__R(id, ok, allow, call)                                           \
   do {                                                                         \
     r->route = (id);                                                           \
@@ -431,6 +493,9 @@ door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
   if ((name = door__path_name(p, "/backchannel-logout/")))
     DOOR__R(DOOR_R_BACKCHANNEL, post, "POST",
             door__backchannel(dd, q, r, name));
+  if (door__event_path(p, ev, sizeof ev))
+    DOOR__R(DOOR_R_PARTICIPATION, post, "POST",
+            door__participation(dd, q, r, ev));
   if (strcmp(p, "/.well-known/jwks.json") == 0)
     DOOR__R(DOOR_R_JWKS, get, "GET", door__jwks(dd, r));
   if (door__callback_path(dd, p, cb, sizeof cb))

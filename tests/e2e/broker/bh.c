@@ -176,13 +176,24 @@ int bh_write_config(bh_env *e, const char *generic_display) {
       "[provider \"generic\"]\ntype = generic\nissuer = %s\n"
       "client_id = door-broker\n"
       "client_secret = planted-secret-broker-generic-0123456789abcdef\n"
-      "display_name = %s\nkeep_claims = name\n",
+      "display_name = %s\nkeep_claims = name\n"
+      "[event \"ev-e2e\"]\ntitle = E2E Live\n"
+      "start = 2020-01-01T00:00:00Z\nend = 2099-01-01T00:00:00Z\n"
+      "providers = daccount xmarket\ntiers = vip, general\n"
+      "participants_file = %s/participants.txt\ntoken_lifetime = 5m\n",
       e->base, e->port, e->ca, e->dir, e->cert, e->key, e->base, e->db,
       bh_idp_url(e, "daccount", "issuer"), bh_idp_url(e, "xmarket", "issuer"),
       bh_idp_url(e, "xmarket", "tickets_endpoint"),
-      bh_idp_url(e, "generic", "issuer"), generic_display);
+      bh_idp_url(e, "generic", "issuer"), generic_display, e->dir);
   if (n <= 0 || (size_t)n >= sizeof text)
     return -1;
+  {
+    char pf[600];
+    n = snprintf(pf, sizeof pf, "%s/participants.txt", e->dir);
+    if (n <= 0 || (size_t)n >= sizeof pf ||
+        write_file(pf, "# ev-e2e: nobody by d-account subject\n"))
+      return -1;
+  }
   return write_file(e->config, text);
 }
 

@@ -9,6 +9,7 @@
  * SIGHUP reload keeping sessions, SIGTERM letting a login in flight finish
  * and exiting 0. */
 #include "bh.h"
+#include "jose/jose.h"
 #include "t.h"
 
 #include <pthread.h>
@@ -611,6 +612,72 @@ static void test_jwks(void) {
   T_EQ_INT((int)strlen(kid), 43);
 }
 
+/* POST /api/events/ev-e2e/participation: an XMarket user with a ticket
+ * gets a token signed by a published key (the provider's access token was
+ * kept at login); a d-account user on no list gets 403 with the reason;
+ * no CSRF token: 403; no session: 401. */
+static void test_participation(void) {
+  bh_browser *x = bh_browser_new(E, 0), *dc = bh_browser_new(E, 0);
+  bh_resp r;
+  json_t *j = NULL;
+  char *csrf = NULL, *form = NULL, *enc = NULL, kid[64] = "";
+  const char *path = "/api/events/ev-e2e/participation";
+  size_t len;
+  bh_resp_init(&r);
+  T_EQ_INT(bh_post_path(x, path, "csrf_token=x", &r), 0);
+  T_EQ_INT(r.status, 401);
+  T_EQ_INT(bh_login(x, "xmarket", "hanako", NULL, &r), 302);
+  T_OK((csrf = bh_csrf(x)) != NULL);
+  T_EQ_INT(bh_post_path(x, path, "csrf_token=wrong", &r), 0);
+  T_EQ_INT(r.status, 403);
+  enc = bh_enc(csrf ? csrf : "");
+  len = strlen(enc) + 16;
+  form = malloc(len);
+  snprintf(form, len, "csrf_token=%s", enc);
+  T_EQ_INT(bh_post_path(x, path, form, &r), 0);
+  T_EQ_INT(r.status, 200);
+  T_OK(has(bh_header(&r, "cache-control"), "no-store"));
+  j = json_loads(r.body.data, 0, NULL);
+  T_OK(j && has(jstr(j, "tier"), "vip") && has(jstr(j, "event"), "ev-e2e"));
+  T_OK(j && json_integer_value(json_object_get(j, "expires_at")) > 0);
+  T_OK(j && jstr(j, "token") && strchr(jstr(j, "token"), '.'));
+  /* The token's kid is the published key. */
+  T_EQ_INT(jwks_keys(kid), 1);
+  if (j && jstr(j, "token") && kid[0]) {
+    unsigned char hdr[1024];
+    const char *t = jstr(j, "token");
+    size_t hl = (size_t)(strchr(t, '.') - t), n = 0;
+    T_OK(door__b64url_decode(t, hl, hdr, sizeof hdr - 1, &n) == DOOR_OK);
+    hdr[n] = '\0';
+    T_OK(has((const char *)hdr, kid) && has((const char *)hdr, "ES256"));
+  }
+  json_decref(j);
+  j = NULL;
+  free(form);
+  free(enc);
+  free(csrf);
+  /* d-account jiro: no ticket check, not on the participant list. */
+  T_EQ_INT(bh_login(dc, "daccount", "jiro", NULL, &r), 302);
+  T_OK((csrf = bh_csrf(dc)) != NULL);
+  enc = bh_enc(csrf ? csrf : "");
+  len = strlen(enc) + 16;
+  form = malloc(len);
+  snprintf(form, len, "csrf_token=%s", enc);
+  T_EQ_INT(bh_post_path(dc, path, form, &r), 0);
+  T_EQ_INT(r.status, 403);
+  j = json_loads(r.body.data, 0, NULL);
+  T_OK(j && has(jstr(j, "error"), "TICKETS_NOT_PARTICIPANT"));
+  T_OK(j && jstr(j, "message") && strlen(jstr(j, "message")) > 10);
+  T_OK(j && !json_object_get(j, "token"));
+  json_decref(j);
+  free(form);
+  free(enc);
+  free(csrf);
+  bh_resp_free(&r);
+  bh_browser_free(x);
+  bh_browser_free(dc);
+}
+
 /* The number of signing keys in `keys list --json` output with `state`
  * (NULL: any); -1 when it does not parse. */
 static int keys_with_state(const char *text, const char *state) {
@@ -694,6 +761,7 @@ int main(int argc, char **argv) {
       T_CASE(test_metrics),
       T_CASE(test_accounts_cli),
       T_CASE(test_jwks),
+      T_CASE(test_participation),
       T_CASE(test_keys_cli),
       T_CASE(test_sighup_reload_keeps_sessions),
       T_CASE(test_sigterm_lets_logins_in_flight_finish),

@@ -1,0 +1,152 @@
+/* Participation tokens for a signed-in session (docs/gate.md, "The
+ * broker's route"): the provider tokens kept at login for providers with
+ * an entitlement check, the access_token callback of door_tickets_account,
+ * and door_tickets_participation on the generation's configuration and
+ * door_rp.
+ */
+#include "broker/broker_int.h"
+#include "doorauth/provider.h"
+#include "doorauth/tickets.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int door__broker_keeps_tokens(const door_config *cfg, const char *provider) {
+  const door_provider_config *p = door__config_provider(cfg, provider);
+  const door_provider_ops *ops;
+  if (!p || p->type < 0 || (size_t)p->type >= door__config_nprovider_types)
+    return 0;
+  ops = door_provider_find(door__config_provider_types[p->type].name);
+  return ops && (ops->caps & DOOR_PCAP_ENTITLEMENT) != 0;
+}
+
+void door__broker_keep_tokens(door_broker *b, door__bgen *g,
+                              const char *account_id, const char *provider,
+                              const door_login_tokens *t) {
+  door_store_tokens_new n;
+  door_detail d;
+  if (!t->access_token || !door__broker_keeps_tokens(g->cfg, provider))
+    return;
+  memset(&n, 0, sizeof n);
+  n.account_id = account_id;
+  n.provider = provider;
+  n.access_token = (const uint8_t *)t->access_token;
+  n.access_len = strlen(t->access_token);
+  n.refresh_token = (const uint8_t *)t->refresh_token;
+  n.refresh_len = t->refresh_token ? strlen(t->refresh_token) : 0;
+  n.expires_at = t->expires_at;
+  n.scope = t->scope;
+  n.now = door__broker_now(b);
+  door_detail_clear(&d);
+  /* Not fatal to the login: a participation check then asks for a new
+   * sign-in (TICKETS_RELOGIN_NEEDED). */
+  if (door__store_tokens_put(b->store, &n, &d))
+    door__log_detail(&g->log, DOOR_LOG_WARN, "broker.tokens_not_kept", &d);
+}
+
+typedef struct door__ptok_ctx {
+  door_broker *b;
+  const char *account_id;
+  int64_t now;
+} door__ptok_ctx;
+
+/* The stored access token while it has not expired.  There is no refresh
+ * grant in the login library yet: an expired token or `refresh` is
+ * DOOR_ENOTFOUND (sign in again). */
+static door_err door__ptok(void *ud, const char *provider, int refresh,
+                           char **token, door_detail *d) {
+  door__ptok_ctx *c = ud;
+  door_store_tokens st;
+  door_err err;
+  *token = NULL;
+  memset(&st, 0, sizeof st);
+  err = door__store_tokens_get(c->b->store, c->account_id, provider, &st, d);
+  if (err)
+    return err;
+  if (refresh || !st.access_token || st.access_len == 0 ||
+      (st.expires_at && st.expires_at <= c->now)) {
+    err = DOOR_ENOTFOUND;
+    goto out;
+  }
+  if (!(*token = malloc(st.access_len + 1))) {
+    err = DOOR_ENOMEM;
+    goto out;
+  }
+  memcpy(*token, st.access_token, st.access_len);
+  (*token)[st.access_len] = '\0';
+out:
+  door__store_tokens_clear(&st);
+  return err;
+}
+
+static door_err door__refusal_json(door_err err, const char *message,
+                                   char **body) {
+  json_t *o =
+      json_pack("{s:s,s:s}", "error", door_err_name(err), "message", message);
+  *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  return *body ? DOOR_OK : DOOR_ENOMEM;
+}
+
+door_err door_broker_participation(door_broker *b, door_tickets *t,
+                                   const door_broker_session *s,
+                                   const char *event_id, const char *lang,
+                                   unsigned *status, char **body,
+                                   door_detail *d) {
+  door_tickets_identity ids[DOOR_BROKER_PART_MAX_IDS];
+  door_tickets_account a;
+  door_tickets_grant grant;
+  door_tickets_token tok;
+  door__ptok_ctx c;
+  door__bgen *g;
+  door_detail local;
+  const door_event_config *ev;
+  const door_provider_config *p;
+  char msg[512];
+  size_t i, n;
+  door_err err, e2;
+  *body = NULL;
+  *status = 500;
+  if (!d)
+    d = &local;
+  door_detail_clear(d);
+  if (!b || !t || !s || !event_id)
+    return DOOR_EINVAL;
+  n = s->n_identities < DOOR_BROKER_PART_MAX_IDS ? s->n_identities
+                                                 : DOOR_BROKER_PART_MAX_IDS;
+  for (i = 0; i < n; i++) {
+    ids[i].provider = s->identities[i].provider;
+    ids[i].issuer = s->identities[i].issuer;
+    ids[i].subject = s->identities[i].subject;
+  }
+  g = door__bgen_get(b);
+  c.b = b;
+  c.account_id = s->account_id;
+  c.now = door__broker_now(b);
+  memset(&a, 0, sizeof a);
+  a.account_id = s->account_id;
+  a.identities = ids;
+  a.n_identities = n;
+  a.access_token = door__ptok;
+  a.ud = &c;
+  memset(&tok, 0, sizeof tok);
+  err = door_tickets_participation(t, g->cfg, g->rp, event_id, &a, c.now,
+                                   &grant, &tok, d);
+  if (!err) {
+    ev = door__config_event(g->cfg, event_id);
+    e2 = door_tickets_token_json(&tok, ev ? ev->single_use : 0, body);
+    door_tickets_token_clear(&tok);
+    if (!e2)
+      *status = 200;
+    door__bgen_put(g);
+    return e2;
+  }
+  p = d->where[0] ? door__config_provider(g->cfg, d->where) : NULL;
+  *status = (unsigned)door_tickets_error_status(err);
+  door_tickets_error_message(err, p && p->display_name ? p->display_name : NULL,
+                             lang ? lang : "en", msg, sizeof msg);
+  door__bgen_put(g);
+  e2 = door__refusal_json(err, msg, body);
+  return e2 ? e2 : err;
+}
