@@ -92,12 +92,45 @@ door_err door__idp_resp_header(door_idp_resp *r, const char *name,
   return door__kvlist_add(&r->headers, name, value);
 }
 
+door_err door__idp_json_dump(const json_t *j, door_buf *out) {
+  size_t room, n;
+  char *at;
+  door_err err;
+  if (!j)
+    return DOOR_EINVAL;
+  if (out->len > out->max)
+    return DOOR_ETOOBIG;
+  room = out->max - out->len;
+  if (room > 2048)
+    room = 2048; /* a first guess: token answers and claims fit */
+  err = door__buf_reserve(out, room, &at);
+  if (err)
+    return err;
+  n = json_dumpb(j, at, room, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (n > room) {
+    if (n > out->max - out->len)
+      err = DOOR_ETOOBIG;
+    if (!err)
+      err = door__buf_reserve(out, n, &at);
+    if (!err && json_dumpb(j, at, n, JSON_COMPACT | JSON_ENCODE_ANY) != n)
+      err = DOOR_EJSON;
+  } else if (n == 0) {
+    err = DOOR_EJSON; /* JSON text is never empty: jansson failed */
+  }
+  if (err) {
+    out->data[out->len] = '\0'; /* the buffer as it was */
+    return err;
+  }
+  door__buf_commit(out, n);
+  return DOOR_OK;
+}
+
 door_err door__idp_resp_json(door_idp_resp *r, int status, json_t *j) {
   door_err err;
   if (!j)
     return DOOR_ENOMEM;
   door__buf_reset(&r->body);
-  err = door__json_dump(j, &r->body);
+  err = door__idp_json_dump(j, &r->body);
   json_decref(j);
   if (err)
     return err;

@@ -62,6 +62,11 @@ void door__idp_resp_free(door_idp_resp *r);
 void door__idp_resp_reset(door_idp_resp *r);
 door_err door__idp_resp_header(door_idp_resp *r, const char *name,
                                const char *value);
+/* Appends the compact JSON of `j` to `out` like door__json_dump, but dumped
+ * by json_dumpb straight into the buffer's free space (no callback per
+ * fragment); a second dump only when the first guess of the size was short.
+ * On failure `out` is left as it was. */
+door_err door__idp_json_dump(const json_t *j, door_buf *out);
 /* A JSON answer; takes over `j`. Adds Cache-Control: no-store. */
 door_err door__idp_resp_json(door_idp_resp *r, int status, json_t *j);
 /* {"error": error, "error_description": desc}. */

@@ -220,18 +220,19 @@ door_err door__idp_sign_payload(door_idp_profile *p, const door_idp_client *c,
   door_jwk *key = NULL;
   size_t start = out->len;
   door_err err;
-  if (typ) {
-    extra = json_pack("{s:s}", "typ", typ);
-    if (!extra)
-      return DOOR_ENOMEM;
-  }
   if (o && o->alg_none) {
+    if (typ) {
+      extra = json_pack("{s:s}", "typ", typ);
+      if (!extra)
+        return DOOR_ENOMEM;
+    }
     err = sign_none(extra, payload, len, out);
     goto out;
   }
   err = pick_key(p, c, &alg, o, &key);
+  /* {"alg", "kid", "typ"}: the key keeps the header jansson built */
   if (!err)
-    err = door__jws_sign(key, alg, extra, payload, len, out);
+    err = door__jws_sign_typ(key, alg, typ, payload, len, out);
   if (!err && o && o->corrupt_sig)
     corrupt(out, start);
 out:
@@ -247,7 +248,7 @@ door_err door__idp_sign(door_idp_profile *p, const door_idp_client *c,
   door_buf payload;
   door_err err;
   door__buf_init(&payload, 65536);
-  err = door__json_dump(claims, &payload);
+  err = door__idp_json_dump(claims, &payload);
   if (!err)
     err = door__idp_sign_payload(p, c, alg, payload.data, payload.len, typ, o,
                                  out);
