@@ -612,10 +612,50 @@ static void test_jwks(void) {
   T_EQ_INT((int)strlen(kid), 43);
 }
 
+/* build/door-gate (next to door-broker) verifying `token` for ev-e2e with
+ * the broker's JWKS over HTTPS; its exit status, its output in `out`. */
+static int gate_verify(door_buf *out, const char *token) {
+  char gate[600], jwks[400], iss[300];
+  const char *slash = strrchr(E->broker_bin, '/');
+  int fds[2], st = -1, n;
+  char chunk[4096];
+  ssize_t k;
+  pid_t pid;
+  n = snprintf(gate, sizeof gate, "%.*s/door-gate",
+               slash ? (int)(slash - E->broker_bin) : 1,
+               slash ? E->broker_bin : ".");
+  if (n <= 0 || (size_t)n >= sizeof gate)
+    return -1;
+  snprintf(jwks, sizeof jwks, "%s/.well-known/jwks.json", E->base);
+  snprintf(iss, sizeof iss, "%s/", E->base);
+  {
+    const char *args[] = {gate,        "verify", "--jwks",  jwks,
+                          "--issuer",  iss,      "--event", "ev-e2e",
+                          "--ca-file", E->ca,    token,     NULL};
+    door__buf_reset(out);
+    if (pipe(fds))
+      return -1;
+    pid = fork();
+    if (pid == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      close(fds[1]);
+      execv(args[0], (char *const *)args);
+      _exit(127);
+    }
+  }
+  close(fds[1]);
+  while ((k = read(fds[0], chunk, sizeof chunk)) > 0)
+    door__buf_append(out, chunk, (size_t)k);
+  close(fds[0]);
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* POST /api/events/ev-e2e/participation: an XMarket user with a ticket
  * gets a token signed by a published key (the provider's access token was
- * kept at login); a d-account user on no list gets 403 with the reason;
- * no CSRF token: 403; no session: 401. */
+ * kept at login) that build/door-gate admits; a d-account user on no list gets
+ * 403 with the reason; no CSRF token: 403; no session: 401. */
 static void test_participation(void) {
   bh_browser *x = bh_browser_new(E, 0), *dc = bh_browser_new(E, 0);
   bh_resp r;
@@ -650,6 +690,14 @@ static void test_participation(void) {
     T_OK(door__b64url_decode(t, hl, hdr, sizeof hdr - 1, &n) == DOOR_OK);
     hdr[n] = '\0';
     T_OK(has((const char *)hdr, kid) && has((const char *)hdr, "ES256"));
+  }
+  /* The real door-gate admits it with the broker's published keys. */
+  if (j && jstr(j, "token")) {
+    door_buf g;
+    door__buf_init(&g, 1 << 16);
+    T_EQ_INT(gate_verify(&g, jstr(j, "token")), 0);
+    T_OK(has(g.data, "\"admitted\":true") && has(g.data, "\"tier\":\"vip\""));
+    door__buf_free(&g);
   }
   json_decref(j);
   j = NULL;
