@@ -181,6 +181,16 @@ typedef struct door_broker_provider_info {
 size_t door_broker_providers(door_broker *b, door_broker_provider_info *out,
                              size_t cap);
 
+typedef struct door_broker_event_info {
+  char id[256];    /* [event "ID"] */
+  char title[256]; /* title, or ID */
+} door_broker_event_info;
+
+/* Writes up to `cap` configured events, in configuration order, and
+ * returns how many there are. */
+size_t door_broker_events(door_broker *b, door_broker_event_info *out,
+                          size_t cap);
+
 /* The callback URL registered at `provider` (door_login_redirect_uri). */
 door_err door_broker_redirect_uri(door_broker *b, const char *provider,
                                   char *out, size_t cap);

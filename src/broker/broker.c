@@ -387,6 +387,24 @@ size_t door_broker_providers(door_broker *b, door_broker_provider_info *out,
   return n;
 }
 
+size_t door_broker_events(door_broker *b, door_broker_event_info *out,
+                          size_t cap) {
+  door__bgen *g;
+  size_t i, n;
+  if (!b)
+    return 0;
+  g = door__bgen_get(b);
+  n = g->cfg->nevents;
+  for (i = 0; out && i < n && i < cap; i++) {
+    const door_event_config *e = &g->cfg->events[i];
+    door__copy(out[i].id, sizeof out[i].id, e->id);
+    door__copy(out[i].title, sizeof out[i].title,
+               e->title && *e->title ? e->title : e->id);
+  }
+  door__bgen_put(g);
+  return n;
+}
+
 door_err door_broker_redirect_uri(door_broker *b, const char *provider,
                                   char *out, size_t cap) {
   door__bgen *g;

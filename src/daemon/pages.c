@@ -27,6 +27,8 @@ typedef enum door_txt {
   T_TITLE_OUT,
   T_OUT_TEXT,
   T_NONE_CONFIGURED,
+  T_EVENTS,
+  T_GET_TOKEN,
   T_COUNT_
 } door_txt;
 
@@ -53,6 +55,8 @@ static const char *const door__en[T_COUNT_] = {
     "Signed out",
     "You are signed out of DOOR.",
     "No sign-in method is configured.",
+    "Events",
+    "Get an entry token for {p}",
 };
 
 static const char *const door__ja[T_COUNT_] = {
@@ -78,6 +82,8 @@ static const char *const door__ja[T_COUNT_] = {
     "ログアウトしました",
     "DOORからログアウトしました。",
     "ログイン方法が設定されていません。",
+    "イベント",
+    "{p}の入場トークンを取得",
 };
 
 static const char *door__t(const char *lang, door_txt t) {
@@ -243,9 +249,36 @@ static door_err door__identity_row(door_buf *b, const char *lang,
   return door__buf_puts(b, "</button></form></td></tr>");
 }
 
+/* Configured events: a POST form each (the session's CSRF token) to
+ * /api/events/ID/participation, whose JSON answer (the token as text, or
+ * the reason) the browser shows. */
+static door_err door__events(door_buf *b, const char *lang,
+                             const door_broker_session *s,
+                             const door_broker_event_info *ev, size_t nev) {
+  door_err err = DOOR_OK;
+  size_t i;
+  if (nev == 0)
+    return DOOR_OK;
+  if ((err = door__buf_puts(b, "<h2>")) ||
+      (err = door__html_escape(b, door__t(lang, T_EVENTS))) ||
+      (err = door__buf_puts(b, "</h2>")))
+    return err;
+  for (i = 0; !err && i < nev; i++)
+    if (!(err = door__buf_puts(b, "<form method=\"post\" "
+                                  "action=\"/api/events/")) &&
+        !(err = door__html_escape(b, ev[i].id)) &&
+        !(err = door__buf_puts(b, "/participation\">")) &&
+        !(err = door__hidden(b, "csrf_token", s->csrf_token)) &&
+        !(err = door__buf_puts(b, "<button>")) &&
+        !(err = door__tp(b, lang, T_GET_TOKEN, ev[i].title)))
+      err = door__buf_puts(b, "</button></form>");
+  return err;
+}
+
 door_err door__page_account(door_dresp *r, const char *lang,
                             const door_broker_session *s,
-                            const door_broker_provider_info *p, size_t n) {
+                            const door_broker_provider_info *p, size_t n,
+                            const door_broker_event_info *ev, size_t nev) {
   door_buf b;
   size_t i;
   int more = 0;
@@ -289,6 +322,8 @@ door_err door__page_account(door_dresp *r, const char *lang,
         (err = door__buf_puts(&b, "</button></form>")))
       break;
   }
+  if (!err)
+    err = door__events(&b, lang, s, ev, nev);
   if (!err &&
       !(err = door__buf_puts(&b, "<form method=\"post\" "
                                  "action=\"/logout\">")) &&

@@ -17,7 +17,8 @@ door_err door__page_chooser(door_dresp *r, const char *lang,
  * the providers not linked yet, logout.  Forms carry the CSRF token. */
 door_err door__page_account(door_dresp *r, const char *lang,
                             const door_broker_session *s,
-                            const door_broker_provider_info *p, size_t n);
+                            const door_broker_provider_info *p, size_t n,
+                            const door_broker_event_info *ev, size_t nev);
 
 /* An error page: what happened (`message`, already in `lang`), the error
  * code, and a retry link (`retry_href`, `retry_label_en/ja` chooses the

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #define DOOR_D_MAX_PROVIDERS 64
+#define DOOR_D_MAX_EVENTS 256
 #define DOOR_D_MSG_MAX 1024
 
 /* "PREFIX{name}" with name 1..32 of a-z 0-9 _ - (configuration names). */
@@ -135,16 +136,32 @@ static door_err door__callback(door_daemon *dd, const door_dreq *q,
 static door_err door__account(door_daemon *dd, const door_dreq *q,
                               door_dresp *r) {
   door_broker_provider_info p[DOOR_D_MAX_PROVIDERS];
+  door_broker_event_info *ev = NULL;
   door_broker_session s;
-  size_t n;
+  size_t n, nev;
   door_err err = door_broker_session_get(dd->broker, q->cookie, &s, NULL);
   if (err == DOOR_EBROKER_NO_SESSION)
     return door__dresp_redirect(r, 303, "/?return_to=%2Faccount");
   if (err)
     return door__fail(dd, q, r, err, NULL, "/account", 1);
   n = door_broker_providers(dd->broker, p, DOOR_D_MAX_PROVIDERS);
+  /* Events only where participation tokens are served. */
+  nev = dd->tickets ? door_broker_events(dd->broker, NULL, 0) : 0;
+  if (nev > DOOR_D_MAX_EVENTS)
+    nev = DOOR_D_MAX_EVENTS;
+  if (nev && !(ev = calloc(nev, sizeof *ev))) {
+    door_broker_session_clear(&s);
+    return DOOR_ENOMEM;
+  }
+  if (nev) {
+    /* A reload in between may have fewer events. */
+    size_t m = door_broker_events(dd->broker, ev, nev);
+    nev = m < nev ? m : nev;
+  }
   err = door__page_account(r, q->lang, &s, p,
-                           n < DOOR_D_MAX_PROVIDERS ? n : DOOR_D_MAX_PROVIDERS);
+                           n < DOOR_D_MAX_PROVIDERS ? n : DOOR_D_MAX_PROVIDERS,
+                           ev, nev);
+  free(ev);
   door_broker_session_clear(&s);
   return err;
 }

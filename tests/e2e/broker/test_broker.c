@@ -667,6 +667,11 @@ static void test_participation(void) {
   T_EQ_INT(bh_post_path(x, path, "csrf_token=x", &r), 0);
   T_EQ_INT(r.status, 401);
   T_EQ_INT(bh_login(x, "xmarket", "hanako", NULL, &r), 302);
+  /* The account page offers the event's token through a POST form. */
+  T_EQ_INT(bh_get_path(x, "/account", &r), 0);
+  T_EQ_INT(r.status, 200);
+  T_OK(has(r.body.data, "action=\"/api/events/ev-e2e/participation\"") &&
+       has(r.body.data, "E2E Live"));
   T_OK((csrf = bh_csrf(x)) != NULL);
   T_EQ_INT(bh_post_path(x, path, "csrf_token=wrong", &r), 0);
   T_EQ_INT(r.status, 403);
