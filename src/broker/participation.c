@@ -9,6 +9,8 @@
 #include "doorauth/tickets.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,20 +23,49 @@ int door__broker_keeps_tokens(const door_config *cfg, const char *provider) {
   return ops && (ops->caps & DOOR_PCAP_ENTITLEMENT) != 0;
 }
 
+/* Provider tokens are sealed in the store like the logout hint
+ * (door__hint_seal: AES-256-GCM under the key derived from cookie_key),
+ * bound to the account and the provider; a changed cookie_key makes them
+ * unreadable (a new sign-in). */
+#define DOOR__TOK_ACCESS "door-provider-access-token"
+#define DOOR__TOK_REFRESH "door-provider-refresh-token"
+
+static void door__account_hash(const char *account_id,
+                               uint8_t h[DOOR_STORE_HASH_LEN]) {
+  SHA256((const unsigned char *)account_id, strlen(account_id), h);
+}
+
 void door__broker_keep_tokens(door_broker *b, door__bgen *g,
                               const char *account_id, const char *provider,
                               const door_login_tokens *t) {
   door_store_tokens_new n;
   door_detail d;
+  door_buf at, rt;
+  uint8_t h[DOOR_STORE_HASH_LEN];
+  door_err err;
   if (!t->access_token || !door__broker_keeps_tokens(g->cfg, provider))
     return;
+  door__account_hash(account_id, h);
+  door__buf_init(&at, 64 << 10);
+  door__buf_init(&rt, 64 << 10);
+  door_detail_clear(&d);
+  err = door__hint_seal(g->hint_key, DOOR__TOK_ACCESS, h, provider,
+                        t->access_token, &at);
+  if (!err && t->refresh_token)
+    err = door__hint_seal(g->hint_key, DOOR__TOK_REFRESH, h, provider,
+                          t->refresh_token, &rt);
+  if (err) {
+    door__log(&g->log, DOOR_LOG_WARN, "broker.tokens_not_kept", "provider",
+              provider, "err", door_err_name(err), NULL);
+    goto out;
+  }
   memset(&n, 0, sizeof n);
   n.account_id = account_id;
   n.provider = provider;
-  n.access_token = (const uint8_t *)t->access_token;
-  n.access_len = strlen(t->access_token);
-  n.refresh_token = (const uint8_t *)t->refresh_token;
-  n.refresh_len = t->refresh_token ? strlen(t->refresh_token) : 0;
+  n.access_token = (const uint8_t *)at.data;
+  n.access_len = at.len;
+  n.refresh_token = rt.len ? (const uint8_t *)rt.data : NULL;
+  n.refresh_len = rt.len;
   n.expires_at = t->expires_at;
   n.scope = t->scope;
   n.now = door__broker_now(b);
@@ -43,10 +74,18 @@ void door__broker_keep_tokens(door_broker *b, door__bgen *g,
    * sign-in (TICKETS_RELOGIN_NEEDED). */
   if (door__store_tokens_put(b->store, &n, &d))
     door__log_detail(&g->log, DOOR_LOG_WARN, "broker.tokens_not_kept", &d);
+out:
+  if (at.data)
+    OPENSSL_cleanse(at.data, at.len);
+  if (rt.data)
+    OPENSSL_cleanse(rt.data, rt.len);
+  door__buf_free(&at);
+  door__buf_free(&rt);
 }
 
 typedef struct door__ptok_ctx {
   door_broker *b;
+  door__bgen *g;
   const char *account_id;
   int64_t now;
 } door__ptok_ctx;
@@ -69,12 +108,22 @@ static door_err door__ptok(void *ud, const char *provider, int refresh,
     err = DOOR_ENOTFOUND;
     goto out;
   }
-  if (!(*token = malloc(st.access_len + 1))) {
-    err = DOOR_ENOMEM;
-    goto out;
+  {
+    uint8_t h[DOOR_STORE_HASH_LEN];
+    char *prov = NULL;
+    door__account_hash(c->account_id, h);
+    err = door__hint_open(c->g->hint_key, DOOR__TOK_ACCESS, h,
+                          (const char *)st.access_token, st.access_len, &prov,
+                          token);
+    if (!err && strcmp(prov, provider) != 0) {
+      door__broker_free_secret(*token);
+      *token = NULL;
+      err = DOOR_ELOGIN_SEAL;
+    }
+    free(prov);
+    if (err) /* another cookie_key, or not ours: sign in again */
+      err = DOOR_ENOTFOUND;
   }
-  memcpy(*token, st.access_token, st.access_len);
-  (*token)[st.access_len] = '\0';
 out:
   door__store_tokens_clear(&st);
   return err;
@@ -122,6 +171,7 @@ door_err door_broker_participation(door_broker *b, door_tickets *t,
   }
   g = door__bgen_get(b);
   c.b = b;
+  c.g = g;
   c.account_id = s->account_id;
   c.now = door__broker_now(b);
   memset(&a, 0, sizeof a);
