@@ -654,7 +654,8 @@ static int gate_verify(door_buf *out, const char *token) {
 
 /* POST /api/events/ev-e2e/participation: an XMarket user with a ticket
  * gets a token signed by a published key (the provider's access token was
- * kept at login) that build/door-gate admits; a d-account user on no list gets
+ * kept at login) that build/door-gate admits; XMarket yuki without a ticket
+ * and a d-account user on no list get
  * 403 with the reason; no CSRF token: 403; no session: 401. */
 static void test_participation(void) {
   bh_browser *x = bh_browser_new(E, 0), *dc = bh_browser_new(E, 0);
@@ -709,6 +710,29 @@ static void test_participation(void) {
   free(form);
   free(enc);
   free(csrf);
+  /* XMarket yuki has no ticket for the event. */
+  {
+    bh_browser *y = bh_browser_new(E, 0);
+    char *yc = NULL, *ye = NULL, *yf = NULL;
+    T_EQ_INT(bh_login(y, "xmarket", "yuki", NULL, &r), 302);
+    T_OK((yc = bh_csrf(y)) != NULL);
+    ye = bh_enc(yc ? yc : "");
+    len = strlen(ye) + 16;
+    yf = malloc(len);
+    snprintf(yf, len, "csrf_token=%s", ye);
+    T_EQ_INT(bh_post_path(y, path, yf, &r), 0);
+    T_EQ_INT(r.status, 403);
+    j = json_loads(r.body.data, 0, NULL);
+    T_OK(j && has(jstr(j, "error"), "TICKETS_NO_TICKET"));
+    T_OK(j && jstr(j, "message") && strlen(jstr(j, "message")) > 10);
+    T_OK(j && !json_object_get(j, "token"));
+    json_decref(j);
+    j = NULL;
+    free(yf);
+    free(ye);
+    free(yc);
+    bh_browser_free(y);
+  }
   /* d-account jiro: no ticket check, not on the participant list. */
   T_EQ_INT(bh_login(dc, "daccount", "jiro", NULL, &r), 302);
   T_OK((csrf = bh_csrf(dc)) != NULL);
