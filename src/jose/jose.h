@@ -235,6 +235,14 @@ door_err door__jws_sign_typ(const door_jwk *key, door_alg alg, const char *typ,
                             const char *payload, size_t payload_len,
                             door_buf *out);
 
+/* ES256 helpers shared with the gate's fast path: 1 when the 32-byte
+ * big-endian scalar v satisfies 1 <= v < n (the P-256 order); and R || S
+ * (64 bytes, both already range checked) as a DER ECDSA-Sig-Value written
+ * to der (at least DOOR_ES256_DER_MAX bytes), returning its length. */
+#define DOOR_ES256_DER_MAX 72
+int door__p256_scalar_ok(const unsigned char *v);
+size_t door__es256_der(const unsigned char *rs, unsigned char *der);
+
 /* OIDC at_hash / c_hash for alg (left half of SHA-256 of `value`, base64url)
  * appended to `out`. */
 door_err door__jose_half_hash(door_alg alg, const char *value, size_t len,

@@ -13,7 +13,7 @@ static const unsigned char door__p256_n[32] = {
     0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
 
 /* 1 when 1 <= v < n for a 32-byte big-endian v. */
-static int door__p256_scalar_ok(const unsigned char *v) {
+int door__p256_scalar_ok(const unsigned char *v) {
   unsigned char any = 0;
   size_t i;
   for (i = 0; i < 32; i++)
@@ -37,7 +37,7 @@ static size_t door__der_int(unsigned char *o, const unsigned char *v) {
 
 /* R || S (each 32 bytes, already range checked) as a DER ECDSA-Sig-Value.
  * At most 2 + 2 * 35 = 72 bytes, so every length fits in one byte. */
-static size_t door__es256_der(const unsigned char *rs, unsigned char *der) {
+size_t door__es256_der(const unsigned char *rs, unsigned char *der) {
   size_t n = 2;
   n += door__der_int(der + n, rs);
   n += door__der_int(der + n, rs + 32);
@@ -50,7 +50,7 @@ door_err door__jws_verify_raw(const door_jwk *key, door_alg alg,
                               unsigned allowed, const char *signing_input,
                               size_t len, const unsigned char *sig,
                               size_t sig_len) {
-  unsigned char der[72], mac[32];
+  unsigned char der[DOOR_ES256_DER_MAX], mac[32];
   size_t dlen;
   door_err err;
   if (!key || (!signing_input && len) || (!sig && sig_len))

@@ -18,45 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The order n of the P-256 group, big-endian. */
-static const unsigned char door__gate_n[32] = {
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
-    0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
-
-/* 1 when 1 <= v < n. */
-static int door__gate_scalar_ok(const unsigned char *v) {
-  unsigned char any = 0;
-  size_t i;
-  for (i = 0; i < 32; i++)
-    any |= v[i];
-  return any != 0 && memcmp(v, door__gate_n, 32) < 0;
-}
-
-/* DER INTEGER of a positive 32-byte big-endian value. */
-static size_t door__gate_der_int(unsigned char *o, const unsigned char *v) {
-  size_t i = 0, n, pad;
-  while (i < 31 && v[i] == 0)
-    i++;
-  n = 32 - i;
-  pad = (v[i] & 0x80) ? 1 : 0;
-  o[0] = 0x02;
-  o[1] = (unsigned char)(n + pad);
-  o[2] = 0;
-  memcpy(o + 2 + pad, v + i, n);
-  return 2 + pad + n;
-}
-
-/* ECDSA-Sig-Value of R || S: at most 72 bytes, one-byte lengths. */
-static size_t door__gate_der(const unsigned char *rs, unsigned char *der) {
-  size_t n = 2;
-  n += door__gate_der_int(der + n, rs);
-  n += door__gate_der_int(der + n, rs + 32);
-  der[0] = 0x30;
-  der[1] = (unsigned char)(n - 2);
-  return n;
-}
-
 static void door__vctx_free(door__gate_vctx *v) {
   if (!v)
     return;
@@ -101,7 +62,7 @@ static void door__vctx_give(door__gate_key *key, door__gate_vctx *v) {
 door_err door__gate_es256_verify(door__gate_keys *ks, door__gate_key *key,
                                  const char *input, size_t len,
                                  const unsigned char *sig, size_t sig_len) {
-  unsigned char der[72], md[EVP_MAX_MD_SIZE];
+  unsigned char der[DOOR_ES256_DER_MAX], md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
   size_t dlen;
   door__gate_vctx *v;
@@ -109,9 +70,9 @@ door_err door__gate_es256_verify(door__gate_keys *ks, door__gate_key *key,
   int rc = -1;
   if (sig_len != 64)
     return DOOR_ESIG_LENGTH;
-  if (!door__gate_scalar_ok(sig) || !door__gate_scalar_ok(sig + 32))
+  if (!door__p256_scalar_ok(sig) || !door__p256_scalar_ok(sig + 32))
     return DOOR_ESIG_RANGE;
-  dlen = door__gate_der(sig, der);
+  dlen = door__es256_der(sig, der);
   v = door__vctx_take(key);
   if (!v)
     return DOOR_ENOMEM;
