@@ -443,18 +443,6 @@ typedef struct delete_ctx {
   door_store_delete_counts *counts;
 } delete_ctx;
 
-static door_err put_count(door_buf *b, const char *name, uint64_t v,
-                          int first) {
-  door_err err = door__buf_puts(b, first ? "{\"" : ",\"");
-  if (!err)
-    err = door__buf_puts(b, name);
-  if (!err)
-    err = door__buf_puts(b, "\":");
-  if (!err)
-    err = door__buf_put_u64(b, v);
-  return err;
-}
-
 static door_err delete_fn(door__pg_conn *c, void *p, door_detail *d) {
   delete_ctx *x = p;
   door_store_delete_counts *k = x->counts;
@@ -480,17 +468,7 @@ static door_err delete_fn(door__pg_conn *c, void *p, door_detail *d) {
   if (!err)
     err = door__pg_run(c, Q_DEL_ACCOUNT, NULL, d, "t", x->account_id);
   if (!err)
-    err = put_count(&b, "identities", k->identities, 1);
-  if (!err)
-    err = put_count(&b, "sessions", k->sessions, 0);
-  if (!err)
-    err = put_count(&b, "provider_tokens", k->provider_tokens, 0);
-  if (!err)
-    err = put_count(&b, "transmissions", k->transmissions, 0);
-  if (!err)
-    err = put_count(&b, "audit_anonymised", k->audit_anonymised, 0);
-  if (!err)
-    err = door__buf_putc(&b, '}');
+    err = door__store_delete_counts_json(k, &b);
   if (!err)
     err = door__pg_audit_insert(c, x->now, NULL, DOOR_AUDIT_ACCOUNT_DELETE,
                                 NULL, NULL, door__buf_str(&b), d);

@@ -496,3 +496,25 @@ void door__store_session_clear(door_store_session *s) {
 
 /* The rest of the forwarding functions (records, keys, tokens) live in
  * store_records.c. */
+
+door_err door__store_delete_counts_json(const door_store_delete_counts *k,
+                                        door_buf *out) {
+  const struct {
+    const char *name;
+    uint64_t v;
+  } f[] = {{"identities", k->identities},
+           {"sessions", k->sessions},
+           {"provider_tokens", k->provider_tokens},
+           {"transmissions", k->transmissions},
+           {"audit_anonymised", k->audit_anonymised}};
+  json_t *o = json_object();
+  door_err err = o ? DOOR_OK : DOOR_ENOMEM;
+  size_t i;
+  for (i = 0; !err && i < sizeof f / sizeof f[0]; i++)
+    if (json_object_set_new(o, f[i].name, json_integer((json_int_t)f[i].v)))
+      err = DOOR_ENOMEM;
+  if (!err)
+    err = door__json_dump(o, out);
+  json_decref(o);
+  return err;
+}

@@ -12,6 +12,7 @@
 #define DOOR_STORE_STORE_INT_H
 
 #include "store/store.h"
+#include "util/buf.h"
 
 struct door_store {
   const struct door_store_ops *ops;
@@ -138,6 +139,11 @@ door_err door__store_check_json(const char *s, size_t max, int array_of_strings,
                                 const char *what, door_detail *d);
 /* 1..DOOR_STORE_LIST_MAX. */
 door_err door__store_check_limit(size_t limit, door_detail *d);
+/* The account_delete audit detail: the counts as a compact JSON object
+ * {"identities":N,"sessions":N,"provider_tokens":N,"transmissions":N,
+ * "audit_anonymised":N}, appended to `out`.  Both backends write it. */
+door_err door__store_delete_counts_json(const door_store_delete_counts *k,
+                                        door_buf *out);
 /* len <= DOOR_STORE_BLOB_MAX and data when len > 0. */
 door_err door__store_check_blob(const uint8_t *p, size_t len, const char *what,
                                 door_detail *d);
