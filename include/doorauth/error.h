@@ -180,7 +180,10 @@ extern "C" {
   XX(GATE_EXP, "token has expired")                                            \
   XX(GATE_NBF, "token is not valid yet")                                       \
   XX(GATE_IAT, "token iat is in the future")                                   \
-  XX(GATE_REPLAYED, "single-use token was already admitted")
+  XX(GATE_REPLAYED, "single-use token was already admitted")                   \
+  /* privacy */                                                                \
+  XX(PRIVACY_UNLISTED,                                                         \
+     "a field outside the provider's transmission manifest was to be sent")
 
 typedef enum door_err {
 #define DOOR__ERR_ENUM(name, msg) DOOR_E##name,
