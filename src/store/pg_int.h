@@ -262,6 +262,11 @@ door_err door__pg_signing_keys_list(door_store *st,
                                     door_detail *d);
 door_err door__pg_signing_key_retire(door_store *st, const char *kid,
                                      int64_t now, door_detail *d);
+door_err door__pg_signing_key_add(door_store *st,
+                                  const door_store_signing_key_new *k,
+                                  door_store_key_mode mode, int64_t now,
+                                  int64_t retire_others_at, int *added,
+                                  door_detail *d);
 door_err door__pg_tokens_put(door_store *st, const door_store_tokens_new *t,
                              door_detail *d);
 door_err door__pg_tokens_get(door_store *st, const char *account_id,
@@ -269,5 +274,11 @@ door_err door__pg_tokens_get(door_store *st, const char *account_id,
                              door_detail *d);
 door_err door__pg_tokens_delete(door_store *st, const char *account_id,
                                 const char *provider, door_detail *d);
+
+/* pg_stats.c */
+door_err door__pg_stats_add(door_store *st, const char *event_id, int64_t hour,
+                            const char *tier, door_detail *d);
+door_err door__pg_stats_list(door_store *st, const char *event_id,
+                             door_store_stat **out, size_t *n, door_detail *d);
 
 #endif

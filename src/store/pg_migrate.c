@@ -118,8 +118,17 @@ static const char V1[] =
     "CREATE INDEX transmissions_at ON transmissions(at);"
     "CREATE INDEX transmissions_account ON transmissions(account_id, id);";
 
+/* Anonymous statistics: counts by event, hour and tier, nothing else. */
+static const char V2[] = "CREATE TABLE event_stats ("
+                         " event_id TEXT COLLATE \"C\" NOT NULL,"
+                         " hour BIGINT NOT NULL,"
+                         " tier TEXT COLLATE \"C\" NOT NULL,"
+                         " count BIGINT NOT NULL CHECK (count >= 0),"
+                         " PRIMARY KEY (event_id, hour, tier));";
+
 const door__pg_migration door__pg_migrations[] = {
     {1, V1},
+    {2, V2},
 };
 const int door__pg_latest =
     (int)(sizeof door__pg_migrations / sizeof door__pg_migrations[0]);

@@ -111,8 +111,17 @@ static const char V1[] =
     "CREATE INDEX transmissions_at ON transmissions(at);"
     "CREATE INDEX transmissions_account ON transmissions(account_id, id);";
 
+/* Anonymous statistics: counts by event, hour and tier, nothing else. */
+static const char V2[] = "CREATE TABLE event_stats ("
+                         " event_id TEXT NOT NULL,"
+                         " hour INTEGER NOT NULL,"
+                         " tier TEXT NOT NULL,"
+                         " count INTEGER NOT NULL CHECK (count >= 0),"
+                         " PRIMARY KEY (event_id, hour, tier));";
+
 const door__sq_migration door__sq_migrations[] = {
     {1, V1},
+    {2, V2},
 };
 const int door__sq_latest =
     (int)(sizeof door__sq_migrations / sizeof door__sq_migrations[0]);

@@ -30,6 +30,7 @@
  *                    retire_at, retired
  *   transmissions    id, at, provider, endpoint, fields, purpose,
  *                    account_id, outcome
+ *   event_stats      event_id, hour, tier, count (anonymous counts)
  * Rows that belong to an account (identities, sessions, provider tokens,
  * transmissions) go with it when it is deleted.
  *
@@ -125,6 +126,8 @@
 #define DOOR_STORE_LIST_MAX 1000    /* rows one list call returns */
 #define DOOR_STORE_BUSY_TIMEOUT_MS 5000L
 #define DOOR_STORE_MAX_CONNECTIONS 4
+#define DOOR_STORE_TIER_MAX 64     /* participation tier */
+#define DOOR_STORE_STATS_MAX 20000 /* event_stats rows one list returns */
 
 typedef struct door_store door_store;
 
@@ -439,6 +442,35 @@ door_err door__store_signing_keys_list(door_store *st,
 door_err door__store_signing_key_retire(door_store *st, const char *kid,
                                         int64_t now, door_detail *d);
 
+/* How door__store_signing_key_add treats the keys already there. */
+typedef enum door_store_key_mode {
+  /* First start: insert only when no key signs at `now` (not retired,
+   * not_before <= now, retire_at unplanned or later than now); *added = 0
+   * when one does (another process won: read the keys again). */
+  DOOR_STORE_KEY_IF_NONE_SIGNS = 0,
+  /* Rotation: every key not retired whose retire_at is unplanned gets
+   * retire_at = `retire_others_at`, then the key is inserted. */
+  DOOR_STORE_KEY_ROTATE = 1,
+  /* Compromise: every other key is retired at `now` (retired = 1), then
+   * the key is inserted. */
+  DOOR_STORE_KEY_WITHDRAW = 2,
+  /* A row with this kid, or nothing: *added = 0 when the kid exists (the
+   * broker's pairwise key, imports from a state directory). */
+  DOOR_STORE_KEY_IF_ABSENT = 3
+} door_store_key_mode;
+
+/* Adds a key and changes the others, in one transaction that is
+ * serialised against every other door__store_signing_key_add on the
+ * database (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped
+ * advisory lock), so that brokers starting together make one first key and
+ * two rotations do not interleave.  `added` may be NULL.
+ *   DOOR_EEXISTS  (not IF_ABSENT) a key with this kid exists. */
+door_err door__store_signing_key_add(door_store *st,
+                                     const door_store_signing_key_new *k,
+                                     door_store_key_mode mode, int64_t now,
+                                     int64_t retire_others_at, int *added,
+                                     door_detail *d);
+
 /* ---- transmission records ---- */
 
 typedef struct door_store_transmission_new {
@@ -507,5 +539,29 @@ door_err door__store_tokens_get(door_store *st, const char *account_id,
 /* DOOR_ENOTFOUND: none stored. */
 door_err door__store_tokens_delete(door_store *st, const char *account_id,
                                    const char *provider, door_detail *d);
+
+/* ---- anonymous statistics ----
+ * event_stats holds counts only: (event, hour, tier) -> how many
+ * participation tokens the broker issued.  No account id, subject, jti or
+ * time finer than the hour is stored, so a row says nothing about anyone;
+ * suppression of small counts happens where they are shown (the broker,
+ * docs/privacy.md "Statistics"). */
+
+typedef struct door_store_stat {
+  int64_t hour; /* Unix time of the hour's start (UTC) */
+  char *tier;
+  uint64_t count;
+} door_store_stat;
+
+void door__store_stats_free(door_store_stat *s, size_t n);
+
+/* Adds one to the count of (event_id, the hour of `at`, tier). */
+door_err door__store_stats_add(door_store *st, const char *event_id, int64_t at,
+                               const char *tier, door_detail *d);
+/* Every row of the event, by hour then tier; *out is NULL when *n is 0.
+ *   DOOR_ETOOBIG  more than DOOR_STORE_STATS_MAX rows. */
+door_err door__store_stats_list(door_store *st, const char *event_id,
+                                door_store_stat **out, size_t *n,
+                                door_detail *d);
 
 #endif

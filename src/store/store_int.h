@@ -97,6 +97,11 @@ struct door_store_ops {
                                 size_t *n, door_detail *d);
   door_err (*signing_key_retire)(door_store *st, const char *kid, int64_t now,
                                  door_detail *d);
+  door_err (*signing_key_add)(door_store *st,
+                              const door_store_signing_key_new *k,
+                              door_store_key_mode mode, int64_t now,
+                              int64_t retire_others_at, int *added,
+                              door_detail *d);
 
   door_err (*transmission_append)(door_store *st,
                                   const door_store_transmission_new *t,
@@ -114,6 +119,12 @@ struct door_store_ops {
                          door_detail *d);
   door_err (*tokens_delete)(door_store *st, const char *account_id,
                             const char *provider, door_detail *d);
+
+  /* `hour` is already rounded down to the hour. */
+  door_err (*stats_add)(door_store *st, const char *event_id, int64_t hour,
+                        const char *tier, door_detail *d);
+  door_err (*stats_list)(door_store *st, const char *event_id,
+                         door_store_stat **out, size_t *n, door_detail *d);
 };
 
 extern const struct door_store_ops door__store_sqlite_ops;
