@@ -203,6 +203,8 @@ typedef struct door_broker_config {
   int threads;
   int allow_insecure_loopback;
   int64_t login_timeout;
+  int stats_k; /* anonymous statistics: counts below are suppressed */
+  const door_config_secret *stats_token; /* operators' bearer token */
 } door_broker_config;
 
 typedef struct door_store_config {

@@ -75,6 +75,26 @@ static door_err door__check_public_url(const door_config_value *v,
   return err;
 }
 
+/* The operators' statistics token: long enough not to be guessed, and
+ * only characters that fit an Authorization header. */
+static door_err door__check_stats_token(const door_config_value *v,
+                                        door_detail *d) {
+  size_t i;
+  if (v->secret.len < 16)
+    return door__chk(d, DOOR_ECONFIG_VALUE,
+                     "stats_token is shorter than 16 characters", NULL, NULL,
+                     "use e.g. 32 random bytes in hex (openssl rand -hex 32)");
+  for (i = 0; i < v->secret.len; i++)
+    if (v->secret.value[i] <= ' ' || v->secret.value[i] > '~')
+      return door__chk(d, DOOR_ECONFIG_VALUE,
+                       "stats_token has a space or a character outside "
+                       "printable ASCII",
+                       NULL, NULL,
+                       "use e.g. 32 random bytes in hex (openssl rand -hex "
+                       "32)");
+  return DOOR_OK;
+}
+
 /* No user name in a URL the broker calls or compares. */
 static door_err door__check_endpoint(const door_config_value *v,
                                      door_detail *d) {
@@ -364,6 +384,11 @@ static const door_config_key door__broker_keys[] = {
      "allow plain http to loopback provider endpoints (tests only)"},
     {"login_timeout", DOOR_CFG_DURATION, 0, "10m", 10, DAY, NULL, NULL,
      BROKER(login_timeout), "a login must finish within this time"},
+    {"stats_k", DOOR_CFG_INT, 0, "10", 2, 1000, NULL, NULL, BROKER(stats_k),
+     "event statistics: counts below this are shown as <k"},
+    {"stats_token", DOOR_CFG_SECRET, 0, NULL, 0, 0, NULL,
+     door__check_stats_token, BROKER(stats_token),
+     "bearer token for GET /api/events/ID/stats (16+ characters)"},
 };
 
 static const door_config_key door__store_keys[] = {
