@@ -65,6 +65,7 @@ typedef struct door_dreq {
   const char *query; /* raw query without '?', "" when none */
   const char *cookie;
   const char *origin;
+  const char *authorization; /* the Authorization header, or NULL */
   const char *content_type;
   const char *lang; /* "en" or "ja" (door__lang_pick) */
   const char *body; /* NUL-terminated */

@@ -209,6 +209,8 @@ static enum MHD_Result door__on_request(void *cls, struct MHD_Connection *con,
   q.query = qs ? qs + 1 : "";
   q.cookie = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie");
   q.origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
+  q.authorization =
+      MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
   q.content_type =
       MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
   q.lang = door__lang_pick(
