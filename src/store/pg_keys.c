@@ -17,6 +17,17 @@ static const char Q_KEY_RETIRE[] =
     "   THEN retire_at ELSE $2 END"
     " WHERE kid = $1 AND NOT retired";
 static const char Q_KEY_EXISTS[] = "SELECT 1 FROM signing_keys WHERE kid = $1";
+/* Serialises door__pg_signing_key_add across every connection ("DOOK";
+ * the migrations use "DOOR"). */
+static const char Q_KEY_LOCK[] = "SELECT pg_advisory_xact_lock($1)";
+static const char Q_KEY_SIGNS[] =
+    "SELECT count(*) FROM signing_keys WHERE NOT retired"
+    " AND not_before <= $1 AND (retire_at IS NULL OR retire_at > $1)";
+static const char Q_KEY_PLAN[] = "UPDATE signing_keys SET retire_at = $1"
+                                 " WHERE NOT retired AND retire_at IS NULL";
+static const char Q_KEY_WITHDRAW[] =
+    "UPDATE signing_keys SET retired = true, retire_at = $1 WHERE NOT retired";
+#define DOOR__PG_KEYS_LOCK 0x444f4f4bLL
 static const char Q_TOKENS_PUT[] =
     "INSERT INTO provider_tokens (account_id, provider, access_token,"
     " refresh_token, expires_at, scope, updated_at)"
@@ -115,6 +126,64 @@ door_err door__pg_signing_key_retire(door_store *st, const char *kid,
                                      int64_t now, door_detail *d) {
   retire_ctx x = {kid, now};
   return door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, retire_fn, &x, d);
+}
+
+typedef struct add_ctx {
+  const door_store_signing_key_new *k;
+  door_store_key_mode mode;
+  int64_t now, retire_others_at;
+  int *added;
+} add_ctx;
+
+/* READ COMMITTED: after the advisory lock, each statement sees what the
+ * previous holder committed. */
+static door_err add_fn(door__pg_conn *c, void *p, door_detail *d) {
+  add_ctx *x = p;
+  int64_t v = 0;
+  door_err err;
+  *x->added = 0;
+  err = door__pg_int(c, Q_KEY_LOCK, &v, d, "i", (int64_t)DOOR__PG_KEYS_LOCK);
+  if (err)
+    return err;
+  switch (x->mode) {
+  case DOOR_STORE_KEY_IF_NONE_SIGNS:
+    err = door__pg_int(c, Q_KEY_SIGNS, &v, d, "i", x->now);
+    if (!err && v > 0)
+      return DOOR_OK;
+    break;
+  case DOOR_STORE_KEY_IF_ABSENT:
+    err = door__pg_int(c, Q_KEY_EXISTS, &v, d, "t", x->k->kid);
+    if (!err)
+      return DOOR_OK;
+    if (err == DOOR_ENOTFOUND)
+      err = DOOR_OK;
+    break;
+  case DOOR_STORE_KEY_ROTATE:
+    err = door__pg_run(c, Q_KEY_PLAN, NULL, d, "i", x->retire_others_at);
+    break;
+  case DOOR_STORE_KEY_WITHDRAW:
+    err = door__pg_run(c, Q_KEY_WITHDRAW, NULL, d, "i", x->now);
+    break;
+  }
+  if (!err)
+    err = door__pg_run(c, Q_KEY_INSERT, NULL, d, "ttbiiz", x->k->kid, x->k->alg,
+                       x->k->private_pem, x->k->private_pem_len,
+                       x->k->created_at, x->k->not_before, x->k->retire_at);
+  if (err == DOOR_EEXISTS)
+    door_detail_set(d, err, "kid", "a signing key with this kid exists",
+                    "give the new key a new kid");
+  if (!err)
+    *x->added = 1;
+  return err;
+}
+
+door_err door__pg_signing_key_add(door_store *st,
+                                  const door_store_signing_key_new *k,
+                                  door_store_key_mode mode, int64_t now,
+                                  int64_t retire_others_at, int *added,
+                                  door_detail *d) {
+  add_ctx x = {k, mode, now, retire_others_at, added};
+  return door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, add_fn, &x, d);
 }
 
 /* ---- provider tokens ---- */

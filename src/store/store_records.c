@@ -115,11 +115,9 @@ door_err door__store_jti_purge(door_store *st, int64_t now, uint64_t *n,
 
 /* ---- signing keys ---- */
 
-door_err door__store_signing_key_put(door_store *st,
-                                     const door_store_signing_key_new *k,
-                                     door_detail *d) {
+static door_err door__store_check_key(const door_store_signing_key_new *k,
+                                      door_detail *d) {
   door_err err;
-  DOOR__STORE_CHECK(st, d);
   if (!k)
     return door_detail_set(d, DOOR_EINVAL, "signing_key", "no key", NULL);
   err = door__store_need(k->kid, DOOR_STORE_KEY_MAX, "kid", d);
@@ -133,9 +131,39 @@ door_err door__store_signing_key_put(door_store *st,
         door_detail_set(d, DOOR_EINVAL, "private_pem", "no private key", NULL);
   if (!err && k->retire_at < 0)
     err = door_detail_set(d, DOOR_EINVAL, "retire_at", "negative time", NULL);
+  return err;
+}
+
+door_err door__store_signing_key_put(door_store *st,
+                                     const door_store_signing_key_new *k,
+                                     door_detail *d) {
+  door_err err;
+  DOOR__STORE_CHECK(st, d);
+  err = door__store_check_key(k, d);
   if (err)
     return err;
   return st->ops->signing_key_put(st, k, d);
+}
+
+door_err door__store_signing_key_add(door_store *st,
+                                     const door_store_signing_key_new *k,
+                                     door_store_key_mode mode, int64_t now,
+                                     int64_t retire_others_at, int *added,
+                                     door_detail *d) {
+  int dummy;
+  door_err err;
+  DOOR__STORE_CHECK(st, d);
+  err = door__store_check_key(k, d);
+  if (!err &&
+      (mode < DOOR_STORE_KEY_IF_NONE_SIGNS || mode > DOOR_STORE_KEY_IF_ABSENT))
+    err = door_detail_set(d, DOOR_EINVAL, "mode", "unknown key mode", NULL);
+  if (!err && mode == DOOR_STORE_KEY_ROTATE && retire_others_at <= 0)
+    err = door_detail_set(d, DOOR_EINVAL, "retire_others_at",
+                          "rotation needs a retirement time", NULL);
+  if (err)
+    return err;
+  return st->ops->signing_key_add(st, k, mode, now, retire_others_at,
+                                  added ? added : &dummy, d);
 }
 
 door_err door__store_signing_keys_list(door_store *st,
