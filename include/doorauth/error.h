@@ -181,6 +181,8 @@ extern "C" {
   XX(GATE_NBF, "token is not valid yet")                                       \
   XX(GATE_IAT, "token iat is in the future")                                   \
   XX(GATE_REPLAYED, "single-use token was already admitted")                   \
+  XX(TICKETS_KEY_SEAL,                                                         \
+     "a signing key in the store does not open with this broker's secret")     \
   /* privacy */                                                                \
   XX(PRIVACY_UNLISTED,                                                         \
      "a field outside the provider's transmission manifest was to be sent")
