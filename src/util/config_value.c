@@ -469,7 +469,7 @@ static door_err door__read_secret_file(door__cfg_vp *p, const char *path,
   ssize_t r;
   char *buf = NULL;
   door_err err = DOOR_OK;
-  fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0 || fstat(fd, &st) != 0) {
     e = errno;
     door__vp_what(p, "cannot read secret file ", path, ": ");

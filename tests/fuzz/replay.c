@@ -18,6 +18,8 @@ int door_fuzz_callback(const uint8_t *data, size_t size);
 int door_fuzz_token_response(const uint8_t *data, size_t size);
 int door_fuzz_userinfo(const uint8_t *data, size_t size);
 int door_fuzz_gate(const uint8_t *data, size_t size);
+int door_fuzz_url(const uint8_t *data, size_t size);
+int door_fuzz_config(const uint8_t *data, size_t size);
 
 static const struct {
   const char *name;
@@ -27,7 +29,9 @@ static const struct {
                {"callback", door_fuzz_callback},
                {"token_response", door_fuzz_token_response},
                {"userinfo", door_fuzz_userinfo},
-               {"gate", door_fuzz_gate}};
+               {"gate", door_fuzz_gate},
+               {"url", door_fuzz_url},
+               {"config", door_fuzz_config}};
 
 static int cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
