@@ -56,28 +56,47 @@ const char *door_tx_endpoint_name(door_tx_endpoint e);
 /* The endpoint named `name`; -1 when unknown. */
 int door_tx_endpoint_from_name(const char *name);
 
-/* What a field carries, seen from the user's side. */
+/* What a field carries, seen from the user's side:
+ *   protocol           a protocol value that says nothing about the user:
+ *                      client_id, response_type, scope, state, nonce,
+ *                      code_challenge, redirect_uri...
+ *   client_credential  the broker's own credential (client_secret,
+ *                      client_assertion, the Authorization header of
+ *                      client_secret_basic): nothing about the user
+ *   user_identifier    the identifier the provider assigned to the user, or
+ *                      a credential that stands for it (authorization code,
+ *                      access or refresh token, id_token_hint, login_hint)
+ *   event              the DOOR event the user asks to enter (ticket check)
+ */
+#define DOOR_TX_DATA_MAP(XX)                                                   \
+  XX(PROTOCOL, "protocol")                                                     \
+  XX(CLIENT_CREDENTIAL, "client_credential")                                   \
+  XX(USER_IDENTIFIER, "user_identifier")                                       \
+  XX(EVENT, "event")
+
 typedef enum door_tx_data {
-  /* A protocol value that says nothing about the user: client_id,
-   * response_type, scope, state, nonce, code_challenge, redirect_uri... */
-  DOOR_TXD_PROTOCOL = 0,
-  /* The broker's own credential (client_secret, client_assertion, the
-   * Authorization header of client_secret_basic): nothing about the user. */
-  DOOR_TXD_CLIENT_CREDENTIAL = 1,
-  /* The identifier the provider assigned to the user, or a credential
-   * that stands for it (authorization code, access or refresh token,
-   * id_token_hint). */
-  DOOR_TXD_USER_IDENTIFIER = 2,
-  /* The DOOR event the user asks to enter (ticket check). */
-  DOOR_TXD_EVENT = 3,
+#define DOOR__TX_DATA_ENUM(name, str) DOOR_TXD_##name,
+  DOOR_TX_DATA_MAP(DOOR__TX_DATA_ENUM)
+#undef DOOR__TX_DATA_ENUM
+      DOOR_TX_DATA_COUNT
 } door_tx_data;
 
-/* Why a field is sent. */
+/* Why a field is sent:
+ *   login     account login authentication
+ *   event     participant authentication at ticketed events
+ *   logout    ending the user's session at the provider
+ *   metadata  provider metadata and keys (no user data) */
+#define DOOR_TX_PURPOSE_MAP(XX)                                                \
+  XX(LOGIN, "login")                                                           \
+  XX(EVENT, "event")                                                           \
+  XX(LOGOUT, "logout")                                                         \
+  XX(METADATA, "metadata")
+
 typedef enum door_tx_purpose {
-  DOOR_TXP_LOGIN = 0,    /* account login authentication */
-  DOOR_TXP_EVENT = 1,    /* participant authentication at ticketed events */
-  DOOR_TXP_LOGOUT = 2,   /* ending the user's session at the provider */
-  DOOR_TXP_METADATA = 3, /* provider metadata and keys (no user data) */
+#define DOOR__TX_PURPOSE_ENUM(name, str) DOOR_TXP_##name,
+  DOOR_TX_PURPOSE_MAP(DOOR__TX_PURPOSE_ENUM)
+#undef DOOR__TX_PURPOSE_ENUM
+      DOOR_TX_PURPOSE_COUNT
 } door_tx_purpose;
 
 /* "login", "event", "logout", "metadata"; NULL out of range. */
@@ -85,6 +104,9 @@ const char *door_tx_purpose_name(door_tx_purpose p);
 /* "protocol", "client_credential", "user_identifier", "event"; NULL out of
  * range. */
 const char *door_tx_data_name(door_tx_data k);
+/* The kind or purpose named `name`; -1 when unknown. */
+int door_tx_data_from_name(const char *name);
+int door_tx_purpose_from_name(const char *name);
 
 /* One field that may be sent to one endpoint.  `name` is the query or form
  * parameter name, or a request header name prefixed with "header:"
@@ -133,9 +155,32 @@ void door_txlog_init(door_txlog *log);
 struct door_rp;
 
 /* The effective manifest of [provider "NAME"] (the provider's defaults with
- * the configuration's overrides applied).  DOOR_EPROVIDER_UNKNOWN. */
+ * the configuration's overrides applied).  DOOR_EPROVIDER_UNKNOWN.
+ *
+ * Effective manifest, built once by door_rp_new:
+ *   1. the provider's default table (providers/NAME.c);
+ *   2. at the token and refresh endpoints, only the client-authentication
+ *      fields of the configured token_auth_method (client_secret_basic:
+ *      header:Authorization; client_secret_post: client_id, client_secret;
+ *      private_key_jwt: client_id, client_assertion_type,
+ *      client_assertion);
+ *   3. `manifest_ENDPOINT = NAME ...` keeps only the listed fields of that
+ *      endpoint (a name the defaults and manifest_extra do not have is a
+ *      configuration error at FILE:LINE; an empty value sends nothing);
+ *   4. `manifest_extra = ENDPOINT:NAME:DATA:PURPOSE ...` adds fields
+ *      ("authorize:login_hint:user_identifier:login");
+ *   5. every extra_params name must be listed for authorize.
+ * organisation: the configuration's `organisation`, else the provider's
+ * default, else display_name; service: the provider's default, else
+ * display_name. */
 door_err door_rp_manifest(const struct door_rp *rp, const char *provider,
                           const door_tx_manifest **out);
+
+/* Requests refused so far (DOOR_EPRIVACY_UNLISTED) for [provider "NAME"]
+ * at `endpoint`, since door_rp_new; 0 for an unknown provider.  For the
+ * broker's door_transmissions_refused_total{provider,endpoint}. */
+uint64_t door_rp_tx_refused(const struct door_rp *rp, const char *provider,
+                            door_tx_endpoint endpoint);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,10 @@
  * table's `type`; type-specific keys are declared in the configuration
  * schema (src/util/config*.c) and read with door__config_provider_value().
  *
+ * Its `manifest` lists every field the core or its hooks may send to each
+ * of its endpoints, with what the field carries and why (docs/privacy.md):
+ * a request with any other field is refused before it leaves.
+ *
  * The core (src/oidc) does everything standard: discovery, PKCE, state and
  * nonce, the code exchange, ID-token validation, userinfo.  A provider only
  * says how it differs, through these hooks, all optional except
@@ -35,6 +39,7 @@
 
 #include "doorauth/error.h"
 #include "doorauth/login.h"
+#include "doorauth/privacy.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -108,6 +113,12 @@ typedef struct door_provider_ops {
   const char *type; /* the configuration's `type` value */
   unsigned caps;    /* DOOR_PCAP_* */
   size_t state_size;
+  /* What may be sent to each endpoint of this provider and why (the
+   * defaults; see doorauth/privacy.h for the configuration's overrides).
+   * organisation or service NULL: taken from the configuration.  Token
+   * and refresh list every client-authentication field; the core keeps
+   * those of the configured method.  A field not listed is never sent. */
+  const door_tx_manifest *manifest;
 
   door_err (*configure)(void *state, const struct door_provider_config *cfg,
                         door_provider_settings *s, door_detail *d);

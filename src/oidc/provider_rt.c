@@ -247,6 +247,9 @@ door_err door__provider_init(door_rp *rp, door_provider *p,
   } else if (!p->s.client_secret)
     return door_detail_set(d, DOOR_ECONFIG_MISSING, "client_secret",
                            "this provider needs a client secret", NULL);
+  err = door__manifest_build(p, d);
+  if (err)
+    return err;
   if (!p->s.hs256_client_secret)
     p->s.allowed_algs &= ~(unsigned)DOOR_ALG_HS256;
   if (!p->s.allowed_algs)
@@ -309,5 +312,6 @@ void door__provider_free(door_provider *p) {
   door__jwk_unref(p->hs_key);
   door__jwk_unref(p->client_key);
   free(p->redirect_uri);
+  door__manifest_free(p);
   memset(p, 0, sizeof *p);
 }

@@ -39,6 +39,13 @@ typedef struct door_provider {
   door_alg client_key_alg; /* and its algorithm */
   char *redirect_uri;
   int cache_ready;
+  /* The effective transmission manifest (manifest.c) and what it owns. */
+  door_tx_manifest manifest;
+  door_tx_field *tx_fields;
+  char **tx_names;
+  size_t n_tx_names;
+  /* Requests refused by the manifest, per door_tx_endpoint. */
+  atomic_uint_fast64_t tx_refused[DOOR_TX_ENDPOINT_COUNT];
 } door_provider;
 
 struct door_rp {
@@ -72,6 +79,14 @@ door_err door__provider_meta(door_provider *p, door_meta **out, door_detail *d);
 /* door_idt_verify_fn for this provider: HS256 with the secret, anything
  * else with the JWKS cache. */
 door_err door__provider_verify(void *ud, const door_jws *jws, door_detail *d);
+
+/* manifest.c: the effective manifest of p (after configure), checked
+ * against p's configuration (errors name FILE:LINE); freed with p. */
+door_err door__manifest_build(door_provider *p, door_detail *d);
+void door__manifest_free(door_provider *p);
+/* The field `name` of endpoint e in m, or NULL. */
+const door_tx_field *door__manifest_find(const door_tx_manifest *m,
+                                         door_tx_endpoint e, const char *name);
 
 /* client_auth.c: private_key_jwt.  Loads client_key_file (a PEM private
  * key able to sign with client_key_alg). */

@@ -2,6 +2,7 @@
  * [event], and the checks of single values. */
 #include "util/config_int.h"
 
+#include "doorauth/privacy.h"
 #include "util/url.h"
 
 #include <stddef.h>
@@ -333,6 +334,81 @@ static door_err door__check_tiers(const door_config_value *v, door_detail *d) {
   return DOOR_OK;
 }
 
+/* ---- transmission manifests (doorauth/privacy.h, docs/privacy.md) -------- */
+
+/* A field name: a parameter name (letters, digits, _ . -) or "header:" and
+ * a header name (letters, digits, -). */
+static int door__tx_name_ok(const char *s, size_t n) {
+  size_t i, start = 0;
+  int header = n > 7 && memcmp(s, "header:", 7) == 0;
+  if (header)
+    start = 7;
+  if (n <= start || n > 64)
+    return 0;
+  for (i = start; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || c == '-' ||
+             (!header && (c == '_' || c == '.'));
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+static door_err door__check_tx_names(const door_config_value *v,
+                                     door_detail *d) {
+  size_t i;
+  for (i = 0; i < v->list.n; i++)
+    if (!door__tx_name_ok(v->list.items[i], strlen(v->list.items[i])))
+      return door__chk(d, DOOR_ECONFIG_VALUE, "bad field name ",
+                       v->list.items[i], NULL,
+                       "a parameter name (letters, digits, _ . -) or "
+                       "header:NAME");
+  return DOOR_OK;
+}
+
+static int door__in_names(const char *s, size_t n, const char *const *names) {
+  size_t i;
+  for (i = 0; names[i]; i++)
+    if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+      return 1;
+  return 0;
+}
+
+#define DOOR__TX_STR(name, str) str,
+static const char *const door__tx_endpoints[] = {
+    DOOR_TX_ENDPOINT_MAP(DOOR__TX_STR) NULL};
+static const char *const door__tx_datas[] = {DOOR_TX_DATA_MAP(DOOR__TX_STR)
+                                                 NULL};
+static const char *const door__tx_purposes[] = {
+    DOOR_TX_PURPOSE_MAP(DOOR__TX_STR) NULL};
+#undef DOOR__TX_STR
+
+/* ENDPOINT:NAME:DATA:PURPOSE, NAME possibly "header:X". */
+static door_err door__check_tx_extra(const door_config_value *v,
+                                     door_detail *d) {
+  size_t i;
+  for (i = 0; i < v->list.n; i++) {
+    const char *s = v->list.items[i], *c1 = strchr(s, ':');
+    const char *c3 = strrchr(s, ':'), *c2 = NULL, *p;
+    for (p = c3 ? c3 - 1 : NULL; p && p > s && *p != ':'; p--)
+      ;
+    if (p && p > s && *p == ':')
+      c2 = p;
+    if (!c1 || !c2 || c2 <= c1 ||
+        !door__in_names(s, (size_t)(c1 - s), door__tx_endpoints) ||
+        !door__tx_name_ok(c1 + 1, (size_t)(c2 - c1 - 1)) ||
+        !door__in_names(c2 + 1, (size_t)(c3 - c2 - 1), door__tx_datas) ||
+        !door__in_names(c3 + 1, strlen(c3 + 1), door__tx_purposes))
+      return door__chk(d, DOOR_ECONFIG_VALUE, "bad manifest entry ", s, NULL,
+                       "write ENDPOINT:NAME:DATA:PURPOSE, e.g. "
+                       "authorize:login_hint:user_identifier:login "
+                       "(docs/privacy.md)");
+  }
+  return DOOR_OK;
+}
+
 /* ---- tables -------------------------------------------------------------- */
 
 static const char *const door__levels[] = {"debug", "info", "warn", "error",
@@ -450,6 +526,23 @@ static const door_config_key door__provider_keys[] = {
     {"client_key_alg", DOOR_CFG_ENUM, 0, "ES256", 0, 0, door__key_algs, NULL,
      PROV(client_key_alg),
      "private_key_jwt: ES256 (P-256 key), RS256 or PS256 (RSA key)"},
+    {"organisation", DOOR_CFG_STRING, 0, NULL, 0, 0, NULL, NULL, NOF,
+     "who runs the provider, for the disclosures (docs/privacy.md)"},
+    {"manifest_extra", DOOR_CFG_LIST, 0, NULL, 0, 0, NULL, door__check_tx_extra,
+     NOF, "fields added to the manifest: ENDPOINT:NAME:DATA:PURPOSE"},
+#define DOOR__TX_KEY(name, str)                                                \
+  {"manifest_" str,                                                            \
+   DOOR_CFG_LIST,                                                              \
+   DOOR_CFG_EMPTY_OK,                                                          \
+   NULL,                                                                       \
+   0,                                                                          \
+   0,                                                                          \
+   NULL,                                                                       \
+   door__check_tx_names,                                                       \
+   NOF,                                                                        \
+   "only these of the provider's fields may go to " str},
+    DOOR_TX_ENDPOINT_MAP(DOOR__TX_KEY)
+#undef DOOR__TX_KEY
 };
 
 static const door_config_key door__event_keys[] = {
