@@ -29,6 +29,7 @@ typedef enum door_txt {
   T_NONE_CONFIGURED,
   T_EVENTS,
   T_GET_TOKEN,
+  T_ONLY_METHOD,
   T_COUNT_
 } door_txt;
 
@@ -57,6 +58,8 @@ static const char *const door__en[T_COUNT_] = {
     "No sign-in method is configured.",
     "Events",
     "Get an entry token for {p}",
+    "This is your only sign-in method, so it cannot be unlinked: add another "
+    "one first.",
 };
 
 static const char *const door__ja[T_COUNT_] = {
@@ -84,6 +87,8 @@ static const char *const door__ja[T_COUNT_] = {
     "ログイン方法が設定されていません。",
     "イベント",
     "{p}の入場トークンを取得",
+    "ログイン方法が1つだけのため、連携を解除できません。先に別のログイン方法を"
+    "追加してください。",
 };
 
 static const char *door__t(const char *lang, door_txt t) {
@@ -118,7 +123,8 @@ static const char door__style[] =
     ".btn,button{display:block;width:100%;box-sizing:border-box;margin:.5rem "
     "0;padding:.8rem 1rem;border:1px solid #c9ccd2;border-radius:8px;"
     "background:#fff;color:#1d1f23;font-size:1rem;text-align:center;"
-    "text-decoration:none;cursor:pointer}"
+    "text-decoration:none;cursor:pointer;font-family:inherit;line-height:"
+    "1.3}"
     ".btn:hover,button:hover{background:#eef0f3}"
     "button.danger{color:#a40e26;width:auto;display:inline-block;"
     "padding:.3rem .8rem;margin:0}"
@@ -127,9 +133,17 @@ static const char door__style[] =
     "font-size:.9rem}"
     "code{font-size:.85rem;word-break:break-all}"
     ".err{color:#a40e26}.muted{color:#5f6570;font-size:.85rem}"
-    "form{margin:0}";
+    "form{margin:0}"
+    ".btn.primary{background:#1d4ed8;border-color:#1d4ed8;color:#fff}"
+    ".facts th{width:35%;color:#5f6570;font-weight:normal}"
+    ".qrbox{text-align:center;margin:1rem 0}"
+    ".qrbox svg{max-width:100%;height:auto}"
+    "pre.token{font-family:ui-monospace,'DejaVu Sans Mono',monospace;"
+    "font-size:.8rem;white-space:pre-wrap;word-break:break-all;"
+    "user-select:all;background:#f4f5f7;border:1px solid #e3e5e8;"
+    "border-radius:8px;padding:.8rem;margin:.5rem 0 1rem}";
 
-static door_err door__head(door_buf *b, const char *lang, const char *title) {
+door_err door__page_head(door_buf *b, const char *lang, const char *title) {
   door_err err;
   if ((err = door__buf_puts(b, "<!DOCTYPE html>\n<html lang=\"")) ||
       (err = door__buf_puts(b, strcmp(lang, "ja") == 0 ? "ja" : "en")) ||
@@ -145,7 +159,7 @@ static door_err door__head(door_buf *b, const char *lang, const char *title) {
   return door__buf_puts(b, "</h1>");
 }
 
-static door_err door__finish(door_dresp *r, unsigned status, door_buf *b) {
+door_err door__page_finish(door_dresp *r, unsigned status, door_buf *b) {
   door_err err = door__buf_puts(b, "</main></body></html>\n");
   if (err)
     return err;
@@ -155,7 +169,7 @@ static door_err door__finish(door_dresp *r, unsigned status, door_buf *b) {
   return door__buf_append(&r->body, b->data, b->len);
 }
 
-static door_err door__hidden(door_buf *b, const char *name, const char *value) {
+door_err door__page_hidden(door_buf *b, const char *name, const char *value) {
   door_err err;
   if ((err = door__buf_puts(b, "<input type=\"hidden\" name=\"")) ||
       (err = door__html_escape(b, name)) ||
@@ -173,7 +187,7 @@ door_err door__page_chooser(door_dresp *r, const char *lang,
   door_err err;
   door__buf_init(&b, DOOR_DAEMON_PAGE_MAX);
   door__buf_init(&href, 8192);
-  err = door__head(&b, lang, door__t(lang, T_TITLE_SIGNIN));
+  err = door__page_head(&b, lang, door__t(lang, T_TITLE_SIGNIN));
   if (!err && signed_in)
     err = door__buf_puts(&b, "<p><a class=\"btn\" href=\"/account\">");
   if (!err && signed_in)
@@ -214,7 +228,7 @@ door_err door__page_chooser(door_dresp *r, const char *lang,
       err = door__buf_puts(&b, "</a>");
   }
   if (!err)
-    err = door__finish(r, 200, &b);
+    err = door__page_finish(r, 200, &b);
   door__buf_free(&b);
   door__buf_free(&href);
   return err;
@@ -228,30 +242,37 @@ static int door__linked(const door_broker_session *s, const char *provider) {
   return 0;
 }
 
+/* One identity; `only`: the account's last one, which the library refuses
+ * to unlink (STORE_LAST_IDENTITY), so no Unlink button is offered (the
+ * page says why under the table). */
 static door_err door__identity_row(door_buf *b, const char *lang,
                                    const door_broker_session *s,
-                                   const door_broker_identity *t) {
+                                   const door_broker_identity *t, int only) {
   door_err err;
   if ((err = door__buf_puts(b, "<tr><td>")) ||
       (err = door__html_escape(b, t->display_name)) ||
       (err = door__buf_puts(b, "</td><td>")) ||
       (err = door__html_date(b, t->linked_at)) ||
       (err = door__buf_puts(b, "</td><td>")) ||
-      (err = door__html_date(b, t->last_login_at)) ||
-      (err = door__buf_puts(b, "</td><td><form method=\"post\" "
+      (err = door__html_date(b, t->last_login_at)))
+    return err;
+  if (only)
+    return door__buf_puts(b, "</td><td></td></tr>");
+  if ((err = door__buf_puts(b, "</td><td><form method=\"post\" "
                                "action=\"/account/unlink\">")) ||
-      (err = door__hidden(b, "csrf_token", s->csrf_token)) ||
-      (err = door__hidden(b, "issuer", t->issuer)) ||
-      (err = door__hidden(b, "subject", t->subject)) ||
+      (err = door__page_hidden(b, "csrf_token", s->csrf_token)) ||
+      (err = door__page_hidden(b, "issuer", t->issuer)) ||
+      (err = door__page_hidden(b, "subject", t->subject)) ||
       (err = door__buf_puts(b, "<button class=\"danger\">")) ||
       (err = door__html_escape(b, door__t(lang, T_UNLINK))))
     return err;
   return door__buf_puts(b, "</button></form></td></tr>");
 }
 
-/* Configured events: a POST form each (the session's CSRF token) to
- * /api/events/ID/participation, whose JSON answer (the token as text, or
- * the reason) the browser shows. */
+/* Configured events: a POST form each (the session's CSRF token and
+ * format=html) to /api/events/ID/participation, which answers with the
+ * token page (participation.c): the token as text and as a QR code, or a
+ * page saying why not.  API clients, which send no format, get JSON. */
 static door_err door__events(door_buf *b, const char *lang,
                              const door_broker_session *s,
                              const door_broker_event_info *ev, size_t nev) {
@@ -268,7 +289,8 @@ static door_err door__events(door_buf *b, const char *lang,
                                   "action=\"/api/events/")) &&
         !(err = door__html_escape(b, ev[i].id)) &&
         !(err = door__buf_puts(b, "/participation\">")) &&
-        !(err = door__hidden(b, "csrf_token", s->csrf_token)) &&
+        !(err = door__page_hidden(b, "csrf_token", s->csrf_token)) &&
+        !(err = door__page_hidden(b, "format", "html")) &&
         !(err = door__buf_puts(b, "<button>")) &&
         !(err = door__tp(b, lang, T_GET_TOKEN, ev[i].title)))
       err = door__buf_puts(b, "</button></form>");
@@ -284,7 +306,7 @@ door_err door__page_account(door_dresp *r, const char *lang,
   int more = 0;
   door_err err;
   door__buf_init(&b, DOOR_DAEMON_PAGE_MAX);
-  if ((err = door__head(&b, lang, door__t(lang, T_TITLE_ACCOUNT))) ||
+  if ((err = door__page_head(&b, lang, door__t(lang, T_TITLE_ACCOUNT))) ||
       (err = door__buf_puts(&b, "<p>")) ||
       (err = door__html_escape(&b, door__t(lang, T_ACCOUNT_ID))) ||
       (err = door__buf_puts(&b, ": <code id=\"account-id\">")) ||
@@ -300,9 +322,14 @@ door_err door__page_account(door_dresp *r, const char *lang,
       (err = door__buf_puts(&b, "</th><th></th></tr>")))
     goto out;
   for (i = 0; !err && i < s->n_identities; i++)
-    err = door__identity_row(&b, lang, s, &s->identities[i]);
+    err = door__identity_row(&b, lang, s, &s->identities[i],
+                             s->n_identities == 1);
   if (!err)
     err = door__buf_puts(&b, "</table>");
+  if (!err && s->n_identities == 1 &&
+      !(err = door__buf_puts(&b, "<p class=\"muted\" id=\"only-method\">")) &&
+      !(err = door__html_escape(&b, door__t(lang, T_ONLY_METHOD))))
+    err = door__buf_puts(&b, "</p>");
   for (i = 0; !err && i < n; i++) {
     if (door__linked(s, p[i].name))
       continue;
@@ -315,8 +342,8 @@ door_err door__page_account(door_dresp *r, const char *lang,
     }
     if ((err = door__buf_puts(&b, "<form method=\"post\" "
                                   "action=\"/account/link\">")) ||
-        (err = door__hidden(&b, "csrf_token", s->csrf_token)) ||
-        (err = door__hidden(&b, "provider", p[i].name)) ||
+        (err = door__page_hidden(&b, "csrf_token", s->csrf_token)) ||
+        (err = door__page_hidden(&b, "provider", p[i].name)) ||
         (err = door__buf_puts(&b, "<button>")) ||
         (err = door__tp(&b, lang, T_LINK_WITH, p[i].display_name)) ||
         (err = door__buf_puts(&b, "</button></form>")))
@@ -327,11 +354,11 @@ door_err door__page_account(door_dresp *r, const char *lang,
   if (!err &&
       !(err = door__buf_puts(&b, "<form method=\"post\" "
                                  "action=\"/logout\">")) &&
-      !(err = door__hidden(&b, "csrf_token", s->csrf_token)) &&
+      !(err = door__page_hidden(&b, "csrf_token", s->csrf_token)) &&
       !(err = door__buf_puts(&b, "<button>")) &&
       !(err = door__html_escape(&b, door__t(lang, T_LOGOUT))) &&
       !(err = door__buf_puts(&b, "</button></form>")))
-    err = door__finish(r, 200, &b);
+    err = door__page_finish(r, 200, &b);
 out:
   door__buf_free(&b);
   return err;
@@ -344,7 +371,7 @@ door_err door__page_error(door_dresp *r, unsigned status, const char *lang,
   door_buf b;
   door_err err;
   door__buf_init(&b, DOOR_DAEMON_PAGE_MAX);
-  if ((err = door__head(&b, lang, door__t(lang, T_TITLE_ERROR))) ||
+  if ((err = door__page_head(&b, lang, door__t(lang, T_TITLE_ERROR))) ||
       (err = door__buf_puts(&b, "<p class=\"err\" id=\"message\">")) ||
       (err = door__html_escape(&b, message)) ||
       (err = door__buf_puts(&b, "</p><p class=\"muted\">")) ||
@@ -361,7 +388,7 @@ door_err door__page_error(door_dresp *r, unsigned status, const char *lang,
                kinds[retry_kind >= 0 && retry_kind < 3 ? retry_kind : 0]))) ||
       (err = door__buf_puts(&b, "</a>")))
     goto out;
-  err = door__finish(r, status, &b);
+  err = door__page_finish(r, status, &b);
 out:
   door__buf_free(&b);
   return err;
@@ -371,13 +398,13 @@ door_err door__page_logged_out(door_dresp *r, const char *lang) {
   door_buf b;
   door_err err;
   door__buf_init(&b, DOOR_DAEMON_PAGE_MAX);
-  if (!(err = door__head(&b, lang, door__t(lang, T_TITLE_OUT))) &&
+  if (!(err = door__page_head(&b, lang, door__t(lang, T_TITLE_OUT))) &&
       !(err = door__buf_puts(&b, "<p>")) &&
       !(err = door__html_escape(&b, door__t(lang, T_OUT_TEXT))) &&
       !(err = door__buf_puts(&b, "</p><a class=\"btn\" href=\"/\">")) &&
       !(err = door__html_escape(&b, door__t(lang, T_SIGNIN))) &&
       !(err = door__buf_puts(&b, "</a>")))
-    err = door__finish(r, 200, &b);
+    err = door__page_finish(r, 200, &b);
   door__buf_free(&b);
   return err;
 }

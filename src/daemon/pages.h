@@ -30,4 +30,22 @@ door_err door__page_error(door_dresp *r, unsigned status, const char *lang,
 /* After logout. */
 door_err door__page_logged_out(door_dresp *r, const char *lang);
 
+/* Building blocks for pages in other files (participation.c):
+ * door__page_head opens the document (lang, escaped title, the stylesheet)
+ * up to the <h1>; door__page_finish closes it and moves it into r with
+ * `status`; door__page_hidden appends a hidden form field (escaped). */
+door_err door__page_head(door_buf *b, const char *lang, const char *title);
+door_err door__page_finish(door_dresp *r, unsigned status, door_buf *b);
+door_err door__page_hidden(door_buf *b, const char *name, const char *value);
+
+/* POST /api/events/{id}/participation (participation.c).  Without a form
+ * field format=html: the JSON API of docs/broker.md, unchanged.  With it
+ * (the /account page's forms): the token page — event title, tier, expiry,
+ * the token as selectable monospace text and as an inline-SVG QR code —
+ * or an error page with a retry (the same POST again), a sign-in button
+ * for the provider when TICKETS_RELOGIN_NEEDED, and the way back to the
+ * account.  Both: never cached, the token never logged. */
+door_err door__participation(door_daemon *dd, const door_dreq *q, door_dresp *r,
+                             const char *event_id);
+
 #endif

@@ -21,7 +21,6 @@
 #include "daemon/daemon.h"
 #include "daemon/pages.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,45 +294,6 @@ static int door__event_path(const char *path, char *out, size_t cap) {
   memcpy(out, s, i);
   out[i] = '\0';
   return 1;
-}
-
-/* POST /api/events/{id}/participation: signed-in session, same-origin,
- * the session's csrf_token in the form; JSON answers, never cached. */
-static door_err door__participation(door_daemon *dd, const door_dreq *q,
-                                    door_dresp *r, const char *event_id) {
-  door_broker_session s;
-  door_detail d;
-  char *body = NULL;
-  unsigned status = 500;
-  door_err err;
-  memset(&s, 0, sizeof s);
-  if (q->body_too_big)
-    return door__json(r, 413, "{\"error\":\"body_too_large\"}");
-  if (q->args_bad)
-    return door__json(r, 400, "{\"error\":\"bad_form\"}");
-  if (!dd->tickets)
-    return door__json(r, 404, "{\"error\":\"no_participation_tokens\"}");
-  if (door_broker_session_get(dd->broker, q->cookie, &s, &d))
-    return door__json(r, 401, "{\"error\":\"not_signed_in\"}");
-  if (door_broker_origin_check(dd->broker, q->origin) ||
-      door_broker_csrf_check(&s, door__arg(&q->form, "csrf_token"))) {
-    err = door__json(r, 403, "{\"error\":\"BROKER_CSRF\"}");
-    goto out;
-  }
-  err = door_broker_participation(dd->broker, dd->tickets, &s, event_id,
-                                  q->lang, &status, &body, &d);
-  if (err && !body)
-    goto out;
-  if (err && status >= 500)
-    door__log_detail(&dd->log, DOOR_LOG_WARN, "daemon.participation", &d);
-  err = door__json(r, status, body);
-out:
-  if (body) {
-    OPENSSL_cleanse(body, strlen(body));
-    free(body);
-  }
-  door_broker_session_clear(&s);
-  return err;
 }
 
 /* The participation-token public keys, cacheable for the max-age the
