@@ -17,6 +17,38 @@
 extern "C" {
 #endif
 
+/* ---- disclosures
+ * ------------------------------------------------------------- What each
+ * configured provider receives and why, from the effective manifests
+ * (door_rp_manifest: the provider's defaults with the configuration's
+ * overrides), in configuration order.  A provider that is not configured is not
+ * listed.
+ *
+ *   {"providers":[{"provider":"daccount","type":"daccount",
+ *     "display_name":"d-account","organisation":"NTT DOCOMO, INC.",
+ *     "service":"d-account",
+ *     "user_data":[{"endpoint":"token","name":"code",
+ *                   "data":"user_identifier","purpose":"login"}, ...],
+ *     "purposes":["login","logout"],
+ *     "other_data":["protocol","client_credential"],
+ *     "endpoints":[{"endpoint":"authorize","fields":[{"name":"client_id",
+ *                   "data":"protocol","purpose":"login"}, ...]}, ...]}]}
+ *
+ * user_data: the fields whose data kind is user_identifier or event (what
+ * the user is disclosed about); purposes: the purposes of those fields, in
+ * door_tx_purpose order; other_data: the other data kinds sent (protocol
+ * values, the broker's client credential: nothing about the user);
+ * endpoints: every endpoint of doorauth/privacy.h in its order, each with
+ * every field the manifest lets it send (none: nothing may be sent). */
+
+/* Of the configuration the broker runs now. */
+door_err door_broker_disclosures_json(door_broker *b, char **out,
+                                      door_detail *d);
+/* Of a loaded configuration (door-broker disclosures): builds a door_rp
+ * from it (no network I/O) and frees it. */
+door_err door_config_disclosures_json(const door_config *cfg, char **out,
+                                      door_detail *d);
+
 /* ---- statistics -------------------------------------------------------------
  * The broker counts every participation token it issues in the store's
  * event_stats table by (event, hour, tier), with nothing else: no account,
@@ -36,8 +68,9 @@ extern "C" {
  * when the total itself is below k, else ">=N" with N the sum of its shown
  * cells — so no total, alone or with others, gives back a suppressed cell.
  * Rows are every hour of the event's window (at most
- * DOOR_BROKER_STATS_MAX_HOURS: a longer event shows its first hours and
- * "truncated":true, the rest counting as suppressed).  Columns are the
+ * DOOR_BROKER_STATS_MAX_HOURS: a longer event shows the last of its hours
+ * up to now (or to its end) and "truncated":true, the hours not shown
+ * counting as suppressed in the totals).  Columns are the
  * event's configured DOOR tiers, or, for an event that takes any tier,
  * the tiers whose event total is at least k; every other tier is added
  * into "other", which is always there.

@@ -279,6 +279,12 @@ door_err door_broker_stats_json(door_broker *b, const char *event_id,
   hlast -= ((hlast % DOOR__HOUR) + DOOR__HOUR) % DOOR__HOUR;
   t.nh = (size_t)((hlast - t.h0) / DOOR__HOUR) + 1;
   if (t.nh > DOOR_BROKER_STATS_MAX_HOURS) {
+    /* A long event: its last hours up to now. */
+    int64_t now = door__broker_now(b), last;
+    now -= ((now % DOOR__HOUR) + DOOR__HOUR) % DOOR__HOUR;
+    last = now < hlast ? now : hlast;
+    if (last - t.h0 >= (int64_t)DOOR_BROKER_STATS_MAX_HOURS * DOOR__HOUR)
+      t.h0 = last - (int64_t)(DOOR_BROKER_STATS_MAX_HOURS - 1) * DOOR__HOUR;
     t.nh = DOOR_BROKER_STATS_MAX_HOURS;
     t.truncated = 1;
   }

@@ -22,6 +22,9 @@ static const char ev_tiers[] =
     "start = 2025-03-01T09:00:00Z\nend = 2025-03-01T10:00:00Z\n"
     "[event \"empty\"]\ntitle = Empty\n"
     "start = 2025-03-01T09:00:00Z\nend = 2025-03-01T11:00:00Z\n"
+    "tiers = general\n"
+    "[event \"long\"]\ntitle = Long\n"
+    "start = 2020-01-01T00:00:00Z\nend = 2099-01-01T00:00:00Z\n"
     "tiers = general\n";
 
 static void env(t_env *e, const char *extra) {
@@ -209,6 +212,32 @@ static void test_store_rows_have_no_identifier(void) {
   t_env_free(&e);
 }
 
+/* A long event shows its last DOOR_BROKER_STATS_MAX_HOURS hours up to
+ * now; the hours before count as suppressed in the totals. */
+static void test_long_event(void) {
+  t_env e;
+  json_t *j;
+  char b[32];
+  size_t last = DOOR_BROKER_STATS_MAX_HOURS - 1;
+  env(&e, ev_tiers);
+  count(&e, "long", "general", T0 - 3600 * 2000, 50); /* before the grid */
+  count(&e, "long", "general", T0, 12);               /* now's hour */
+  e.now = T0 + 30;
+  j = stats(&e, "long");
+  T_OK(json_is_true(json_object_get(j, "truncated")));
+  T_EQ_INT(json_array_size(json_object_get(j, "hours")),
+           DOOR_BROKER_STATS_MAX_HOURS);
+  T_EQ_STR(v(json_object_get(json_array_get(json_object_get(j, "hours"), last),
+                             "hour"),
+             b),
+           "2025-03-01T09:00:00Z");
+  T_EQ_STR(cell(j, last, "general", b), "12");
+  T_EQ_STR(coltot(j, "general", b), ">=12");
+  T_EQ_STR(v(json_object_get(j, "total"), b), ">=12");
+  json_decref(j);
+  t_env_free(&e);
+}
+
 static void test_operator_token(void) {
   t_env e;
   env(&e, ev_tiers);
@@ -236,4 +265,5 @@ static void test_operator_token(void) {
 
 T_MAIN(T_CASE(test_cells_and_totals), T_CASE(test_exact_totals),
        T_CASE(test_no_counts_and_unknown_event),
-       T_CASE(test_store_rows_have_no_identifier), T_CASE(test_operator_token))
+       T_CASE(test_store_rows_have_no_identifier), T_CASE(test_long_event),
+       T_CASE(test_operator_token))
