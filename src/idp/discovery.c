@@ -147,21 +147,49 @@ static int get_only(door_idp_req *q, door_idp_resp *r, door_err *err) {
   return 1;
 }
 
+door_err door__idp_discovery_build(door_idp_profile *p) {
+  json_t *doc = p->kind == DOOR_IDP_DACCOUNT ? daccount_doc(p) : full_doc(p);
+  door_err err;
+  if (!doc)
+    return DOOR_ENOMEM;
+  door__buf_reset(&p->discovery_json);
+  err = door__idp_json_dump(doc, &p->discovery_json);
+  json_decref(doc);
+  return err;
+}
+
+/* Served from the document built at publish time (everything in it is fixed
+ * by then); a fault on the body works on a parsed copy. */
 door_err door__idp_discovery(door_idp_req *q, door_idp_resp *r) {
   door_idp_profile *p = q->prof;
   door_idp_fault_ctx ctx;
   door_err err = DOOR_OK;
-  json_t *doc;
+  json_t *doc = NULL;
   if (get_only(q, r, &err))
     return err;
   if (door__idp_req_faults(q, r, NULL, &ctx))
     return DOOR_OK;
-  doc = p->kind == DOOR_IDP_DACCOUNT ? daccount_doc(p) : full_doc(p);
-  if (!doc)
-    return DOOR_ENOMEM;
-  ctx.obj = doc;
-  door__idp_faults_apply(&q->faults, DOOR_IDP_STAGE_BODY, &ctx);
-  err = door__idp_resp_json(r, 200, doc);
+  if (!p->discovery_json.len)
+    return DOOR_EINTERNAL; /* not published */
+  if (door__idp_faults_any(&q->faults, DOOR_IDP_STAGE_BODY)) {
+    err = door__json_parse(p->discovery_json.data, p->discovery_json.len, 8,
+                           &doc, NULL);
+    if (err)
+      return err;
+    ctx.obj = doc;
+    door__idp_faults_apply(&q->faults, DOOR_IDP_STAGE_BODY, &ctx);
+    err = door__idp_resp_json(r, 200, doc); /* takes doc */
+  } else {
+    door__buf_reset(&r->body);
+    err = door__buf_append(&r->body, p->discovery_json.data,
+                           p->discovery_json.len);
+    r->status = 200;
+    r->content_type = "application/json";
+    if (!err)
+      err = door__idp_resp_header(r, "Cache-Control", "no-store");
+    if (!err)
+      err = door__idp_resp_header(r, "Pragma", "no-cache");
+  }
   if (!err)
     err = door__idp_resp_header(r, "Access-Control-Allow-Origin", "*");
   return err;

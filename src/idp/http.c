@@ -92,6 +92,105 @@ door_err door__idp_resp_header(door_idp_resp *r, const char *name,
   return door__kvlist_add(&r->headers, name, value);
 }
 
+/* Appends a JSON string's text, quoted, when every byte is printable ASCII
+ * other than '"' and '\\': the bytes jansson copies unescaped in every
+ * mode door-idp dumps with (no JSON_ENSURE_ASCII, no JSON_ESCAPE_SLASH).
+ * Returns 1 when it wrote, 0 when the string needs jansson's escaping
+ * (nothing written then). */
+static int flat_str(door_buf *out, const char *s, size_t n, door_err *err) {
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned bad = 0;
+  size_t i;
+  char *at;
+  for (i = 0; i < n; i++) /* branch-free: vectorised */
+    bad |= (unsigned)(u[i] < 0x20) | (unsigned)(u[i] > 0x7e) |
+           (unsigned)(u[i] == '"') | (unsigned)(u[i] == '\\');
+  if (bad)
+    return 0;
+  *err = door__buf_reserve(out, n + 2, &at);
+  if (*err)
+    return 1;
+  at[0] = '"';
+  memcpy(at + 1, s, n);
+  at[n + 1] = '"';
+  door__buf_commit(out, n + 2);
+  return 1;
+}
+
+/* The decimal text of v, as jansson prints a json_int_t ("%lld"). */
+static door_err flat_int(door_buf *out, json_int_t v) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  unsigned long long u =
+      v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    *--p = '-';
+  return door__buf_append(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* The compact dump of an object whose members are all strings of plain
+ * ASCII, integers, booleans or null (token answers, access-token claims):
+ * byte for byte what json_dumpb(JSON_COMPACT) writes, members in insertion
+ * order, without jansson's UTF-8 decoding of every character.  Returns 0
+ * (nothing left in `out`) for anything else, which jansson then dumps. */
+static int flat_object(const json_t *j, door_buf *out, door_err *err) {
+  size_t start = out->len, klen;
+  const char *key;
+  json_t *v;
+  int first = 1;
+  *err = DOOR_OK;
+  if (!json_is_object(j))
+    return 0;
+  *err = door__buf_putc(out, '{');
+  json_object_keylen_foreach((json_t *)j, key, klen, v) {
+    if (!*err && !first)
+      *err = door__buf_putc(out, ',');
+    first = 0;
+    if (!*err && !flat_str(out, key, klen, err))
+      goto fallback;
+    if (!*err)
+      *err = door__buf_putc(out, ':');
+    if (*err)
+      break;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+      if (!flat_str(out, json_string_value(v), json_string_length(v), err))
+        goto fallback;
+      break;
+    case JSON_INTEGER:
+      *err = flat_int(out, json_integer_value(v));
+      break;
+    case JSON_TRUE:
+      *err = door__buf_puts(out, "true");
+      break;
+    case JSON_FALSE:
+      *err = door__buf_puts(out, "false");
+      break;
+    case JSON_NULL:
+      *err = door__buf_puts(out, "null");
+      break;
+    default:
+      goto fallback;
+    }
+    if (*err)
+      break;
+  }
+  if (!*err)
+    *err = door__buf_putc(out, '}');
+  if (*err && out->data) {
+    out->len = start;
+    out->data[start] = '\0';
+  }
+  return 1;
+fallback:
+  *err = DOOR_OK;
+  out->len = start;
+  out->data[start] = '\0'; /* '{' was written: data is allocated */
+  return 0;
+}
+
 door_err door__idp_json_dump(const json_t *j, door_buf *out) {
   size_t room, n;
   char *at;
@@ -100,6 +199,8 @@ door_err door__idp_json_dump(const json_t *j, door_buf *out) {
     return DOOR_EINVAL;
   if (out->len > out->max)
     return DOOR_ETOOBIG;
+  if (flat_object(j, out, &err))
+    return err;
   room = out->max - out->len;
   if (room > 2048)
     room = 2048; /* a first guess: token answers and claims fit */

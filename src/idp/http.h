@@ -62,10 +62,13 @@ void door__idp_resp_free(door_idp_resp *r);
 void door__idp_resp_reset(door_idp_resp *r);
 door_err door__idp_resp_header(door_idp_resp *r, const char *name,
                                const char *value);
-/* Appends the compact JSON of `j` to `out` like door__json_dump, but dumped
- * by json_dumpb straight into the buffer's free space (no callback per
- * fragment); a second dump only when the first guess of the size was short.
- * On failure `out` is left as it was. */
+/* Appends the compact JSON of `j` to `out` like door__json_dump.  A flat
+ * object (members all plain-ASCII strings, integers, booleans or null: the
+ * token answer, access-token claims) is written member by member, byte for
+ * byte as jansson would; anything else is dumped by json_dumpb straight into
+ * the buffer's free space (no callback per fragment), a second dump only
+ * when the first guess of the size was short.  On failure `out` is left as
+ * it was. */
 door_err door__idp_json_dump(const json_t *j, door_buf *out);
 /* A JSON answer; takes over `j`. Adds Cache-Control: no-store. */
 door_err door__idp_resp_json(door_idp_resp *r, int status, json_t *j);
@@ -92,6 +95,9 @@ door_idp_ep door__idp_route(const door_idp_listener *l, const char *path);
 
 /* Handlers. */
 door_err door__idp_discovery(door_idp_req *q, door_idp_resp *r);
+/* Builds the profile's discovery document into p->discovery_json (called by
+ * door__idp_profile_publish once the URLs are known). */
+door_err door__idp_discovery_build(door_idp_profile *p);
 door_err door__idp_jwks(door_idp_req *q, door_idp_resp *r);
 door_err door__idp_authorize(door_idp_req *q, door_idp_resp *r);
 door_err door__idp_token(door_idp_req *q, door_idp_resp *r);

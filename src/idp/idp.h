@@ -138,6 +138,7 @@ struct door_idp_profile {
   /* Set by door__idp_profile_publish() once the listeners are bound. */
   char *issuer;
   char *urls[DOOR_IDP_EP_COUNT_];
+  door_buf discovery_json; /* the discovery document (only fixed settings) */
 
   /* Settings, fixed after loading. */
   door_idp_pkce pkce;
@@ -175,6 +176,7 @@ struct door_idp_profile {
   door_idp_store refresh;  /* refresh tokens */
   door_idp_store sessions; /* sid -> user, clients */
   door_idp_store jtis;     /* client assertions seen: "client_id jti" */
+  door_idp_rng jti_rng;    /* random bytes for access-token jtis */
 };
 
 struct door_idp {

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9068 JWT access token.  User tokens are also stored under
- * "jti:" + jti so userinfo can find the grant and logout can revoke it. */
 /* RFC 9068 JWT access token (the benchmarked path: client_credentials).
  * User tokens are also stored under "jti:" + jti so userinfo can find the
  * grant and logout can revoke it. */
@@ -20,7 +18,7 @@ static door_err access_jwt(const door_idp_issue *in, int64_t now, door_buf *sub,
   char jti[32];
   json_t *claims;
   door_err err;
-  err = door__idp_random_token(16, jti, sizeof jti);
+  err = door__idp_rng_token(&p->jti_rng, 16, jti, sizeof jti);
   if (err)
     return err;
   /* Member by member rather than json_pack (which parses its format on

@@ -2,6 +2,8 @@
  * binding, clock, clients, users and pairwise subjects. */
 #include "idp/idp.h"
 
+#include "idp/http.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -120,6 +122,7 @@ static void profile_free(door_idp_profile *p) {
   for (i = 0; i < p->nkeys; i++)
     door__jwk_unref(p->keys[i].jwk);
   door__buf_free(&p->jwks_json);
+  door__buf_free(&p->discovery_json);
   if (p->own_keys)
     door__jwks_unref(p->own_keys);
   door__idp_store_free(&p->codes);
@@ -127,6 +130,7 @@ static void profile_free(door_idp_profile *p) {
   door__idp_store_free(&p->refresh);
   door__idp_store_free(&p->sessions);
   door__idp_store_free(&p->jtis);
+  door__idp_rng_free(&p->jti_rng);
   pthread_mutex_destroy(&p->lock);
   free(p->issuer);
   free(p->scopes_supported);
@@ -299,9 +303,15 @@ door_err door__idp_profile_add(door_idp *idp, const char *name,
     free(p);
     return DOOR_EINTERNAL;
   }
+  if (door__idp_rng_init(&p->jti_rng) != DOOR_OK) {
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    return DOOR_EINTERNAL;
+  }
   p->idp = idp;
   p->kind = kind;
   door__buf_init(&p->jwks_json, DOOR_BUF_DEFAULT_MAX);
+  door__buf_init(&p->discovery_json, DOOR_BUF_DEFAULT_MAX);
   atomic_init(&p->clock_is_fixed, 0);
   atomic_init(&p->clock_fixed, 0);
   atomic_init(&p->clock_offset, 0);
@@ -387,6 +397,7 @@ door_err door__idp_profile_publish(door_idp_profile *p) {
       goto out;
     }
   }
+  err = door__idp_discovery_build(p);
 out:
   door__buf_free(&b);
   return err;

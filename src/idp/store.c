@@ -4,6 +4,7 @@
 #include "jose/jose.h"
 #include "util/buf.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -438,14 +439,10 @@ door_err door__idp_pkce_check(const char *challenge, const char *method,
   return same ? DOOR_OK : DOOR_EIDP_PKCE;
 }
 
-door_err door__idp_random_token(size_t n, char *out, size_t cap) {
-  unsigned char raw[64];
+static door_err b64_token(const unsigned char *raw, size_t n, char *out,
+                          size_t cap) {
   door_buf b;
   door_err err;
-  if (n > sizeof raw)
-    return DOOR_EINVAL;
-  if (RAND_bytes(raw, (int)n) != 1)
-    return DOOR_ERANDOM;
   door__buf_init(&b, 128);
   err = door__b64url_encode(raw, n, &b);
   if (!err && b.len + 1 > cap)
@@ -453,5 +450,52 @@ door_err door__idp_random_token(size_t n, char *out, size_t cap) {
   if (!err)
     memcpy(out, b.data, b.len + 1);
   door__buf_free(&b);
+  return err;
+}
+
+door_err door__idp_random_token(size_t n, char *out, size_t cap) {
+  unsigned char raw[64];
+  door_err err;
+  if (n > sizeof raw)
+    return DOOR_EINVAL;
+  if (RAND_bytes(raw, (int)n) != 1)
+    return DOOR_ERANDOM;
+  err = b64_token(raw, n, out, cap);
+  OPENSSL_cleanse(raw, n);
+  return err;
+}
+
+door_err door__idp_rng_init(door_idp_rng *r) {
+  r->pos = sizeof r->buf;
+  return pthread_mutex_init(&r->lock, NULL) == 0 ? DOOR_OK : DOOR_EINTERNAL;
+}
+
+void door__idp_rng_free(door_idp_rng *r) {
+  OPENSSL_cleanse(r->buf, sizeof r->buf);
+  pthread_mutex_destroy(&r->lock);
+}
+
+door_err door__idp_rng_token(door_idp_rng *r, size_t n, char *out, size_t cap) {
+  unsigned char raw[64];
+  door_err err = DOOR_OK;
+  if (n > sizeof raw)
+    return DOOR_EINVAL;
+  pthread_mutex_lock(&r->lock);
+  if (r->pos > sizeof r->buf - n) {
+    if (RAND_bytes(r->buf, (int)sizeof r->buf) == 1)
+      r->pos = 0;
+    else
+      err = DOOR_ERANDOM;
+  }
+  if (!err) {
+    memcpy(raw, r->buf + r->pos, n);
+    OPENSSL_cleanse(r->buf + r->pos, n);
+    r->pos += n;
+  }
+  pthread_mutex_unlock(&r->lock);
+  if (err)
+    return err;
+  err = b64_token(raw, n, out, cap);
+  OPENSSL_cleanse(raw, n);
   return err;
 }

@@ -95,4 +95,20 @@ door_err door__idp_pkce_check(const char *challenge, const char *method,
 /* `n` random bytes as base64url (a code, token or sid). */
 door_err door__idp_random_token(size_t n, char *out, size_t cap);
 
+/* Random bytes for the non-secret identifiers of every token (the JWT `jti`
+ * of access tokens), drawn from OpenSSL 4 KiB at a time: one RAND_bytes
+ * call (and its fork check, a getpid system call) per 256 jtis instead of
+ * one per token.  Bytes are used once and wiped as they are handed out.
+ * Thread-safe (one mutex); owned by its profile. */
+typedef struct door_idp_rng {
+  pthread_mutex_t lock;
+  size_t pos; /* next unused byte of buf; sizeof buf: empty */
+  unsigned char buf[4096];
+} door_idp_rng;
+
+door_err door__idp_rng_init(door_idp_rng *r);
+void door__idp_rng_free(door_idp_rng *r);
+/* Like door__idp_random_token, from the pool (n <= 64). */
+door_err door__idp_rng_token(door_idp_rng *r, size_t n, char *out, size_t cap);
+
 #endif
