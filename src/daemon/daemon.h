@@ -41,6 +41,8 @@ typedef enum door_route_id {
   DOOR_R_BACKCHANNEL,
   DOOR_R_JWKS,
   DOOR_R_PARTICIPATION,
+  DOOR_R_PRIVACY,
+  DOOR_R_STATS,
   DOOR_R_OTHER,
   DOOR_R_COUNT_
 } door_route_id;

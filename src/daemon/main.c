@@ -12,6 +12,7 @@
  */
 #include "daemon/broker_version.h"
 #include "daemon/daemon.h"
+#include "daemon/privacy.h"
 #include "doorauth/error.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -134,7 +135,14 @@ static int door__cmd_keys_(const door__cli *cli, int argc, char **argv) {
   return door__cmd_keys(cli->prog, cli->config_path, argc, argv);
 }
 
-/* Later commands (disclosures) go here. */
+static int door__cmd_disclosures_(const door__cli *cli, int argc, char **argv) {
+  return door__cmd_disclosures(cli->prog, cli->config_path, argc, argv);
+}
+
+static int door__cmd_stats_(const door__cli *cli, int argc, char **argv) {
+  return door__cmd_stats(cli->prog, cli->config_path, argc, argv);
+}
+
 static const door__cmd door__cmds[] = {
     {"serve", door__cmd_serve_, "",
      "serve logins over HTTP(S) (the default command)"},
@@ -146,6 +154,10 @@ static const door__cmd door__cmds[] = {
      "\n                   inspect and manage DOOR accounts"},
     {"keys", door__cmd_keys_, " list|rotate [--now] [--json]",
      "\n                   participation-token signing keys"},
+    {"disclosures", door__cmd_disclosures_, " [--json] [--lang en|ja]",
+     "\n                   what each provider receives, and why"},
+    {"stats", door__cmd_stats_, " EVENT [--json]",
+     "\n                   an event's anonymous admission counts"},
 };
 
 static int door__help(void) {

@@ -30,6 +30,7 @@ typedef enum door_txt {
   T_EVENTS,
   T_GET_TOKEN,
   T_ONLY_METHOD,
+  T_PRIVACY,
   T_COUNT_
 } door_txt;
 
@@ -60,6 +61,7 @@ static const char *const door__en[T_COUNT_] = {
     "Get an entry token for {p}",
     "This is your only sign-in method, so it cannot be unlinked: add another "
     "one first.",
+    "What is sent to sign-in providers",
 };
 
 static const char *const door__ja[T_COUNT_] = {
@@ -89,6 +91,7 @@ static const char *const door__ja[T_COUNT_] = {
     "{p}の入場トークンを取得",
     "ログイン方法が1つだけのため、連携を解除できません。先に別のログイン方法を"
     "追加してください。",
+    "外部送信について",
 };
 
 static const char *door__t(const char *lang, door_txt t) {
@@ -227,6 +230,14 @@ door_err door__page_chooser(door_dresp *r, const char *lang,
     if (!err)
       err = door__buf_puts(&b, "</a>");
   }
+  /* Footer: what each provider receives (privacy.c). */
+  if (!err)
+    err = door__buf_puts(&b, "<footer><p class=\"muted\"><a id=\"privacy\" "
+                             "href=\"/privacy\">");
+  if (!err)
+    err = door__html_escape(&b, door__t(lang, T_PRIVACY));
+  if (!err)
+    err = door__buf_puts(&b, "</a></p></footer>");
   if (!err)
     err = door__page_finish(r, 200, &b);
   door__buf_free(&b);

@@ -17,9 +17,13 @@
  *   GET  /.well-known/jwks.json     participation-token keys (cacheable)
  *   POST /api/events/{id}/participation  participation token (csrf_token)
  *   POST /backchannel-logout/{provider}  Back-Channel Logout 1.0
+ *   GET  /privacy                   what each provider receives (privacy.c)
+ *   GET  /api/events/{id}/stats     anonymous counts (operators' bearer
+ *                                   token; privacy.c)
  */
 #include "daemon/daemon.h"
 #include "daemon/pages.h"
+#include "daemon/privacy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -330,7 +334,8 @@ static door_err door__jwks(door_daemon *dd, door_dresp *r) {
 static const char *const door__route_names[DOOR_R_COUNT_] = {
     "chooser", "login",       "callback",   "account",       "link",
     "unlink",  "logout",      "logged_out", "api_session",   "healthz",
-    "metrics", "backchannel", "jwks",       "participation", "other"};
+    "metrics", "backchannel", "jwks",       "participation", "privacy",
+    "stats",   "other"};
 
 static door_err door__metrics(door_daemon *dd, door_dresp *r) {
   static const char *const cls[6] = {"other", "1xx", "2xx",
@@ -473,6 +478,10 @@ door_err door__route(door_daemon *dd, const door_dreq *q, door_dresp *r) {
   if (door__event_path(p, ev, sizeof ev))
     DOOR__R(DOOR_R_PARTICIPATION, post, "POST",
             door__participation(dd, q, r, ev));
+  if (strcmp(p, "/privacy") == 0)
+    DOOR__R(DOOR_R_PRIVACY, get, "GET", door__route_privacy(dd, q, r));
+  if (door__stats_path(p, ev, sizeof ev))
+    DOOR__R(DOOR_R_STATS, get, "GET", door__route_stats(dd, q, r, ev));
   if (strcmp(p, "/.well-known/jwks.json") == 0)
     DOOR__R(DOOR_R_JWKS, get, "GET", door__jwks(dd, r));
   if (door__callback_path(dd, p, cb, sizeof cb))
