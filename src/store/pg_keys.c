@@ -21,12 +21,14 @@ static const char Q_KEY_EXISTS[] = "SELECT 1 FROM signing_keys WHERE kid = $1";
  * the migrations use "DOOR"). */
 static const char Q_KEY_LOCK[] = "SELECT pg_advisory_xact_lock($1)";
 static const char Q_KEY_SIGNS[] =
-    "SELECT count(*) FROM signing_keys WHERE NOT retired"
+    "SELECT count(*) FROM signing_keys WHERE NOT retired AND alg = $2"
     " AND not_before <= $1 AND (retire_at IS NULL OR retire_at > $1)";
-static const char Q_KEY_PLAN[] = "UPDATE signing_keys SET retire_at = $1"
-                                 " WHERE NOT retired AND retire_at IS NULL";
+static const char Q_KEY_PLAN[] =
+    "UPDATE signing_keys SET retire_at = $1"
+    " WHERE NOT retired AND retire_at IS NULL AND alg = $2";
 static const char Q_KEY_WITHDRAW[] =
-    "UPDATE signing_keys SET retired = true, retire_at = $1 WHERE NOT retired";
+    "UPDATE signing_keys SET retired = true, retire_at = $1"
+    " WHERE NOT retired AND alg = $2";
 #define DOOR__PG_KEYS_LOCK 0x444f4f4bLL
 static const char Q_TOKENS_PUT[] =
     "INSERT INTO provider_tokens (account_id, provider, access_token,"
@@ -147,7 +149,7 @@ static door_err add_fn(door__pg_conn *c, void *p, door_detail *d) {
     return err;
   switch (x->mode) {
   case DOOR_STORE_KEY_IF_NONE_SIGNS:
-    err = door__pg_int(c, Q_KEY_SIGNS, &v, d, "i", x->now);
+    err = door__pg_int(c, Q_KEY_SIGNS, &v, d, "it", x->now, x->k->alg);
     if (!err && v > 0)
       return DOOR_OK;
     break;
@@ -159,10 +161,11 @@ static door_err add_fn(door__pg_conn *c, void *p, door_detail *d) {
       err = DOOR_OK;
     break;
   case DOOR_STORE_KEY_ROTATE:
-    err = door__pg_run(c, Q_KEY_PLAN, NULL, d, "i", x->retire_others_at);
+    err = door__pg_run(c, Q_KEY_PLAN, NULL, d, "it", x->retire_others_at,
+                       x->k->alg);
     break;
   case DOOR_STORE_KEY_WITHDRAW:
-    err = door__pg_run(c, Q_KEY_WITHDRAW, NULL, d, "i", x->now);
+    err = door__pg_run(c, Q_KEY_WITHDRAW, NULL, d, "it", x->now, x->k->alg);
     break;
   }
   if (!err)

@@ -18,12 +18,14 @@ static const char Q_KEY_RETIRE[] =
     " WHERE kid = ?1 AND retired = 0";
 static const char Q_KEY_EXISTS[] = "SELECT 1 FROM signing_keys WHERE kid = ?1";
 static const char Q_KEY_SIGNS[] =
-    "SELECT count(*) FROM signing_keys WHERE retired = 0"
+    "SELECT count(*) FROM signing_keys WHERE retired = 0 AND alg = ?2"
     " AND not_before <= ?1 AND (retire_at IS NULL OR retire_at > ?1)";
-static const char Q_KEY_PLAN[] = "UPDATE signing_keys SET retire_at = ?1"
-                                 " WHERE retired = 0 AND retire_at IS NULL";
+static const char Q_KEY_PLAN[] =
+    "UPDATE signing_keys SET retire_at = ?1"
+    " WHERE retired = 0 AND retire_at IS NULL AND alg = ?2";
 static const char Q_KEY_WITHDRAW[] =
-    "UPDATE signing_keys SET retired = 1, retire_at = ?1 WHERE retired = 0";
+    "UPDATE signing_keys SET retired = 1, retire_at = ?1"
+    " WHERE retired = 0 AND alg = ?2";
 static const char Q_TOKENS_PUT[] =
     "INSERT INTO provider_tokens (account_id, provider, access_token,"
     " refresh_token, expires_at, scope, updated_at)"
@@ -150,7 +152,7 @@ static door_err add_fn(door__sq_conn *c, void *p, door_detail *d) {
   *x->added = 0;
   switch (x->mode) {
   case DOOR_STORE_KEY_IF_NONE_SIGNS:
-    err = door__sq_int(c, Q_KEY_SIGNS, &v, d, "i", x->now);
+    err = door__sq_int(c, Q_KEY_SIGNS, &v, d, "it", x->now, x->k->alg);
     if (!err && v > 0)
       return DOOR_OK;
     break;
@@ -162,10 +164,11 @@ static door_err add_fn(door__sq_conn *c, void *p, door_detail *d) {
       err = DOOR_OK;
     break;
   case DOOR_STORE_KEY_ROTATE:
-    err = door__sq_run(c, Q_KEY_PLAN, NULL, d, "i", x->retire_others_at);
+    err = door__sq_run(c, Q_KEY_PLAN, NULL, d, "it", x->retire_others_at,
+                       x->k->alg);
     break;
   case DOOR_STORE_KEY_WITHDRAW:
-    err = door__sq_run(c, Q_KEY_WITHDRAW, NULL, d, "i", x->now);
+    err = door__sq_run(c, Q_KEY_WITHDRAW, NULL, d, "it", x->now, x->k->alg);
     break;
   }
   if (!err)

@@ -442,14 +442,15 @@ door_err door__store_signing_keys_list(door_store *st,
 door_err door__store_signing_key_retire(door_store *st, const char *kid,
                                         int64_t now, door_detail *d);
 
-/* How door__store_signing_key_add treats the keys already there. */
+/* How door__store_signing_key_add treats the keys already there; "the
+ * others" are the keys of the new key's alg, other algs are left alone. */
 typedef enum door_store_key_mode {
-  /* First start: insert only when no key signs at `now` (not retired,
-   * not_before <= now, retire_at unplanned or later than now); *added = 0
-   * when one does (another process won: read the keys again). */
+  /* First start: insert only when no key of this alg signs at `now` (not
+   * retired, not_before <= now, retire_at unplanned or later than now);
+   * *added = 0 when one does (another process won: read the keys again). */
   DOOR_STORE_KEY_IF_NONE_SIGNS = 0,
-  /* Rotation: every key not retired whose retire_at is unplanned gets
-   * retire_at = `retire_others_at`, then the key is inserted. */
+  /* Rotation: every other key not retired whose retire_at is unplanned
+   * gets retire_at = `retire_others_at`, then the key is inserted. */
   DOOR_STORE_KEY_ROTATE = 1,
   /* Compromise: every other key is retired at `now` (retired = 1), then
    * the key is inserted. */
