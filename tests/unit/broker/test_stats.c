@@ -239,6 +239,50 @@ static void test_long_event(void) {
   t_env_free(&e);
 }
 
+/* The store's two backends: under tests/pg/cluster.sh (suite pg)
+ * DOOR_TEST_STORE_URL names a PostgreSQL database; otherwise SQLite in
+ * memory.  Upserts add up, rows come back by hour then tier, events are
+ * kept apart, the hour is rounded down. */
+static void test_store_backends(void) {
+  const char *url = getenv("DOOR_TEST_STORE_URL");
+  door_store *st = NULL;
+  door_store_stat *rows = NULL;
+  door_detail d;
+  char ev[64], other[64];
+  size_t n = 0;
+  int i;
+  if (!url || strncmp(url, "postgres", 8) != 0)
+    url = "sqlite::memory:";
+  printf("# store %s\n", strncmp(url, "sqlite", 6) == 0 ? url : "postgres");
+  snprintf(ev, sizeof ev, "ev-%ld", (long)getpid());
+  snprintf(other, sizeof other, "other-%ld", (long)getpid());
+  door_detail_clear(&d);
+  T_EQ_ERR(door__store_open(url, NULL, &st, &d), DOOR_OK);
+  if (!st)
+    return;
+  for (i = 0; i < 3; i++)
+    T_EQ_ERR(door__store_stats_add(st, ev, T0 + 3600 + 59 * i, "vip", &d),
+             DOOR_OK);
+  T_EQ_ERR(door__store_stats_add(st, ev, T0 + 10, "vip", &d), DOOR_OK);
+  T_EQ_ERR(door__store_stats_add(st, ev, T0 + 3599, "general", &d), DOOR_OK);
+  T_EQ_ERR(door__store_stats_add(st, other, T0, "vip", &d), DOOR_OK);
+  T_EQ_ERR(door__store_stats_add(st, ev, T0, "", &d), DOOR_EINVAL);
+  T_EQ_ERR(door__store_stats_list(st, ev, &rows, &n, &d), DOOR_OK);
+  T_EQ_INT(n, 3);
+  if (n == 3) {
+    T_EQ_INT(rows[0].hour, T0);
+    T_EQ_STR(rows[0].tier, "general");
+    T_EQ_INT(rows[0].count, 1);
+    T_EQ_INT(rows[1].hour, T0);
+    T_EQ_STR(rows[1].tier, "vip");
+    T_EQ_INT(rows[1].count, 1);
+    T_EQ_INT(rows[2].hour, T0 + 3600);
+    T_EQ_INT(rows[2].count, 3);
+  }
+  door__store_stats_free(rows, n);
+  door__store_close(st);
+}
+
 static void test_operator_token(void) {
   t_env e;
   env(&e, ev_tiers);
@@ -267,4 +311,4 @@ static void test_operator_token(void) {
 T_MAIN(T_CASE(test_cells_and_totals), T_CASE(test_exact_totals),
        T_CASE(test_no_counts_and_unknown_event),
        T_CASE(test_store_rows_have_no_identifier), T_CASE(test_long_event),
-       T_CASE(test_operator_token))
+       T_CASE(test_store_backends), T_CASE(test_operator_token))
