@@ -137,6 +137,8 @@ static const char door__style[] =
     "code{font-size:.85rem;word-break:break-all}"
     ".err{color:#a40e26}.muted{color:#5f6570;font-size:.85rem}"
     "form{margin:0}"
+    "form.signout{margin-top:1.5rem;padding-top:1rem;border-top:1px solid "
+    "#e3e5e8}"
     ".btn.primary{background:#1d4ed8;border-color:#1d4ed8;color:#fff}"
     ".facts th{width:35%;color:#5f6570;font-weight:normal}"
     ".qrbox{text-align:center;margin:1rem 0}"
@@ -363,7 +365,7 @@ door_err door__page_account(door_dresp *r, const char *lang,
   if (!err)
     err = door__events(&b, lang, s, ev, nev);
   if (!err &&
-      !(err = door__buf_puts(&b, "<form method=\"post\" "
+      !(err = door__buf_puts(&b, "<form method=\"post\" class=\"signout\" "
                                  "action=\"/logout\">")) &&
       !(err = door__page_hidden(&b, "csrf_token", s->csrf_token)) &&
       !(err = door__buf_puts(&b, "<button>")) &&

@@ -33,7 +33,7 @@ test('the chooser is in Japanese', async () => {
   assert.equal(await page.locator('html').getAttribute('lang'), 'ja');
   assert.equal(await page.title(), 'DOORにログイン');
   assert.equal(await page.locator('h1').textContent(), 'DOORにログイン');
-  assert.equal(await page.locator('p.muted').textContent(),
+  assert.equal(await page.locator('p.muted').first().textContent(),
                'ログイン方法を選んでください。DOORがパスワードを知ることはありません。');
   assert.deepEqual(await page.locator('a.btn').allTextContents(),
                    ['d アカウントでログイン', 'XMarketでログイン']);
@@ -53,7 +53,10 @@ test('sign in with d-account: the account page in Japanese', async () => {
   assert.match(await page.locator('main').textContent(), /アカウントID/);
   assert.deepEqual(await page.locator('table th').allTextContents(),
                    ['サービス', '連携日時', '最終ログイン', '']);
-  await page.getByRole('button', { name: '連携を解除' }).waitFor();
+  // Her only sign-in method: no unlink button, a note says why.
+  assert.equal(await page.getByRole('button', { name: '連携を解除' }).count(), 0);
+  assert.equal(await page.locator('#only-method').textContent(),
+               'ログイン方法が1つだけのため、連携を解除できません。先に別のログイン方法を追加してください。');
   await page.getByRole('button', { name: 'XMarketを連携' }).waitFor();
   await shot('account');
 });

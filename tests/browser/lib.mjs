@@ -10,6 +10,8 @@
 //   NODE_EXTRA_CA_CERTS      the same CA, for this script's own fetch
 //   DOOR_BROWSER_OUT         where the screenshots go (meson-logs/browser)
 //   DOOR_CHROMIUM            the browser (/usr/bin/chromium)
+//   DOOR_GATE                build/door-gate (token.mjs: the gate admits)
+//   DOOR_ZBARIMG             zbarimg (token.mjs: decodes the QR screenshot)
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -142,6 +144,16 @@ export async function startStack() {
     'display_name = XMarket',
     'keep_claims = sub name email',
     `tickets_endpoint = ${ready.profiles.xmarket.tickets_endpoint}`,
+    // demo.json's xm-alice holds an XM_PREMIUM ticket for live-2025, xm-carol
+    // none: /account offers this event's entry token (tests/browser/token.mjs).
+    '[event "live-2025"]',
+    'title = DOOR Live 2025',
+    'start = 2025-01-01T00:00:00Z',
+    'end = 2099-01-01T00:00:00Z',
+    'providers = xmarket',
+    'tiers = vip, general, XM_PREMIUM=vip, XM_STANDARD=general',
+    'single_use = yes',
+    'token_lifetime = 5m',
     '',
   ].join('\n'));
   const broker = run(env('DOOR_BROKER'), ['--config', join(dir, 'broker.ini')]);
