@@ -178,6 +178,7 @@ int main(int argc, char **argv) {
       T_CASE(test_faults),
       T_CASE(test_key_rotation),
       T_CASE(test_discovery_issuer),
+      T_CASE(test_privacy_audit),
       T_CASE(test_shutdown),
   };
   static const char *const extra[] = {"--auto-approve", NULL};
