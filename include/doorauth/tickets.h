@@ -103,10 +103,17 @@ typedef door_err (*door_tickets_entitlement_fn)(void *ud, const char *provider,
                                                 door_detail *d);
 
 typedef struct door_tickets_options {
-  const char *state_dir; /* NULL: [broker] state_dir */
-  const char *issuer;    /* NULL: [broker] public_url */
-  int64_t jwks_max_age;  /* JWKS Cache-Control max-age; 0: 300 */
-  int64_t prepublish;    /* 0: 2 * jwks_max_age + 60 */
+  const char *store_url; /* NULL: [store] url */
+  /* NULL: [broker] state_dir; only read to import the keys of earlier
+   * versions (see above). */
+  const char *state_dir;
+  const char *issuer; /* NULL: [broker] public_url */
+  /* Seconds between reads of the keys from the store; 0: 2.  Keep it far
+   * below prepublish: a rotation made by another broker is taken up
+   * within this time. */
+  int64_t key_refresh;
+  int64_t jwks_max_age; /* JWKS Cache-Control max-age; 0: 300 */
+  int64_t prepublish;   /* 0: 2 * jwks_max_age + 60 */
   /* Longest token any event gets, for key retirement; 0: the longest
    * token_lifetime of the configuration's events (at least 5 minutes). */
   int64_t max_token_lifetime;

@@ -1,6 +1,7 @@
 /* Issuing participation tokens (doorauth/tickets.h): the door_tickets
  * object, the token, the JWKS and key administration. */
 #include "tickets/gate_int.h"
+#include "store/store.h"
 #include "tickets/tickets_int.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -14,9 +15,9 @@
 
 #define DOOR__TK_MAX_AGE_DEFAULT 300
 #define DOOR__TK_LIFETIME_FLOOR 300
-/* Old keys stay published this long after their last token could end
- * (gate leeway and clock skew). */
-#define DOOR__TK_RETIRE_MARGIN 120
+#define DOOR__TK_REFRESH_DEFAULT 2
+/* Connections of the tickets' own store handle. */
+#define DOOR__TK_STORE_CONNECTIONS 2
 
 void door_tickets_options_init(door_tickets_options *o) {
   if (o)
@@ -42,9 +43,10 @@ void door_tickets_free(door_tickets *t) {
     return;
   door__tk_ring_unref(t->ring);
   door__tk_pcache_clear(t);
+  door__store_close(t->store);
   OPENSSL_cleanse(t->pairwise, sizeof t->pairwise);
+  OPENSSL_cleanse(t->seal, sizeof t->seal);
   free(t->state_dir);
-  free(t->ring_dir);
   free(t->issuer);
   pthread_mutex_destroy(&t->mu);
   pthread_mutex_destroy(&t->pmu);
@@ -54,8 +56,9 @@ void door_tickets_free(door_tickets *t) {
 door_err door_tickets_new(const door_config *cfg, const door_tickets_options *o,
                           door_tickets **out, door_detail *d) {
   door_tickets_options defaults;
+  door_store_options so;
   door_tickets *t;
-  const char *state_dir, *issuer;
+  const char *state_dir, *issuer, *url;
   size_t i;
   door_err err;
   if (!out)
@@ -67,10 +70,11 @@ door_err door_tickets_new(const door_config *cfg, const door_tickets_options *o,
   }
   state_dir = o->state_dir ? o->state_dir : cfg ? cfg->broker.state_dir : NULL;
   issuer = o->issuer ? o->issuer : cfg ? cfg->broker.public_url : NULL;
-  if (!state_dir || !*state_dir)
-    return door_detail_set(d, DOOR_ECONFIG_MISSING, "state_dir",
-                           "no state directory for the signing keys",
-                           "set [broker] state_dir");
+  url = o->store_url ? o->store_url : cfg ? cfg->store.url : NULL;
+  if (!url || !*url)
+    return door_detail_set(d, DOOR_ECONFIG_MISSING, "url",
+                           "no store for the signing keys",
+                           "set [store] url (the one every broker shares)");
   if (!issuer || !*issuer)
     return door_detail_set(d, DOOR_ECONFIG_MISSING, "public_url",
                            "no issuer for participation tokens",
@@ -95,6 +99,7 @@ door_err door_tickets_new(const door_config *cfg, const door_tickets_options *o,
   t->jwks_max_age =
       o->jwks_max_age > 0 ? o->jwks_max_age : DOOR__TK_MAX_AGE_DEFAULT;
   t->prepublish = o->prepublish > 0 ? o->prepublish : 2 * t->jwks_max_age + 60;
+  t->refresh = o->key_refresh > 0 ? o->key_refresh : DOOR__TK_REFRESH_DEFAULT;
   t->max_lifetime = o->max_token_lifetime;
   if (t->max_lifetime <= 0) {
     t->max_lifetime = DOOR__TK_LIFETIME_FLOOR;
@@ -102,48 +107,68 @@ door_err door_tickets_new(const door_config *cfg, const door_tickets_options *o,
       if (cfg->events[i].token_lifetime > t->max_lifetime)
         t->max_lifetime = cfg->events[i].token_lifetime;
   }
-  t->state_dir = strdup(state_dir);
   t->issuer = strdup(issuer);
-  err = t->state_dir && t->issuer ? DOOR_OK : DOOR_ENOMEM;
+  err = t->issuer ? DOOR_OK : DOOR_ENOMEM;
+  if (!err && state_dir && *state_dir && !(t->state_dir = strdup(state_dir)))
+    err = DOOR_ENOMEM;
   if (!err)
-    err = door__tk_ring_dir(state_dir, &t->ring_dir);
+    err = door__tk_seal_key(cfg, t->seal, d);
   if (!err) {
-    t->ring_checked_at = door__tk_now(t);
-    err = door__tk_ring_open(t->ring_dir, t->ring_checked_at, &t->ring, d);
+    door__store_options_init(&so);
+    so.log = t->log;
+    so.max_connections = DOOR__TK_STORE_CONNECTIONS;
+    err = door__store_open(url, &so, &t->store, d);
   }
   if (!err)
-    err = door__tk_pairwise_key(state_dir, t->pairwise, d);
+    err = door__tk_store_start(t, door__tk_now(t), d);
   if (err) {
     door_tickets_free(t);
     return err;
   }
   door__log(t->log, DOOR_LOG_INFO, "tickets.keys", "keys",
-            t->ring->n > 1 ? "several" : "one", "state_dir", state_dir, NULL);
+            t->ring->n > 1 ? "several" : "one", "store",
+            door__store_backend(t->store), NULL);
   *out = t;
   return DOOR_OK;
 }
 
-/* The current ring (a reference): read again when another process changed
- * it, or when a key's retirement time has passed (to delete it). */
+/* The current ring (a reference).  Read again from the store every
+ * `refresh` seconds, and at once when a key's retirement time has passed
+ * or no key signs; one thread reads while the others keep using the ring
+ * they have.  When the store cannot be read the ring in hand stays. */
 static door__tk_ring *door__tk_ring_get(door_tickets *t, int64_t now) {
   door__tk_ring *r, *fresh = NULL;
+  door_detail d;
   size_t i;
-  int reopen = 0;
+  int reread = 0;
+  door_err err;
   pthread_mutex_lock(&t->mu);
-  if (now != t->ring_checked_at) {
-    t->ring_checked_at = now;
-    reopen = door__tk_ring_changed(t->ring_dir, t->ring);
+  if (now != t->ring_read_at) {
+    reread = now - t->ring_read_at >= t->refresh || now < t->ring_read_at ||
+             !door__tk_ring_signer(t->ring, now);
     for (i = 0; i < t->ring->n; i++)
       if (!door__tk_key_published(&t->ring->keys[i], now))
-        reopen = 1;
-  }
-  if (reopen && !door__tk_ring_open(t->ring_dir, now, &fresh, NULL)) {
-    door__tk_ring_unref(t->ring);
-    t->ring = fresh;
+        reread = 1;
+    if (reread)
+      t->ring_read_at = now; /* this thread reads; the others go on */
   }
   r = door__tk_ring_ref(t->ring);
   pthread_mutex_unlock(&t->mu);
-  return r;
+  if (!reread)
+    return r;
+  door_detail_clear(&d);
+  err = door__tk_store_read(t, now, r, &fresh, &d);
+  if (err) {
+    door__log(t->log, DOOR_LOG_WARN, "tickets.keys_unread", "error",
+              door_err_name(err), "where", d.where, "what", d.what, NULL);
+    return r;
+  }
+  pthread_mutex_lock(&t->mu);
+  door__tk_ring_unref(t->ring);
+  t->ring = door__tk_ring_ref(fresh);
+  pthread_mutex_unlock(&t->mu);
+  door__tk_ring_unref(r);
+  return fresh;
 }
 
 door_err door_tickets_subject(door_tickets *t, const char *account_id,
@@ -459,15 +484,15 @@ door_err door_tickets_keys_rotate(door_tickets *t, unsigned flags, char *kid,
   if (!t || (flags & ~DOOR_TICKETS_ROTATE_NOW))
     return DOOR_EINVAL;
   now = door__tk_now(t);
-  err = door__tk_ring_rotate(t->ring_dir, now, t->prepublish,
-                             t->max_lifetime + DOOR__TK_RETIRE_MARGIN, flags,
-                             newkid, &fresh, d);
+  err = door__tk_store_rotate(t, now, flags, newkid, d);
+  if (!err)
+    err = door__tk_store_read(t, now, NULL, &fresh, d);
   if (err)
     return err;
   pthread_mutex_lock(&t->mu);
   door__tk_ring_unref(t->ring);
   t->ring = fresh;
-  t->ring_checked_at = now;
+  t->ring_read_at = now;
   pthread_mutex_unlock(&t->mu);
   if (kid)
     memcpy(kid, newkid, sizeof newkid);

@@ -1,6 +1,7 @@
-/* Issuing side internals (src/tickets): the signing key ring in the state
- * directory, the pairwise key, participant lists, the store-backed
- * single-use record.  Part of libdoorauth (not of door-gate). */
+/* Issuing side internals (src/tickets): the signing keys and the pairwise
+ * key in the store (and the import of the state directory of earlier
+ * versions), participant lists, the store-backed single-use record.  Part of
+ * libdoorauth (not of door-gate). */
 #ifndef DOOR_TICKETS_INT_H
 #define DOOR_TICKETS_INT_H
 
@@ -14,47 +15,39 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/buf.h"
+
 struct door_store;
 
-/* ---- key ring (keyring.c) ------------------------------------------------ */
+/* ---- key ring ------------------------------------------------------------ */
 
 #define DOOR__TK_KID_MAX 63
+/* Old keys stay published this long after their last token could end
+ * (gate leeway and clock skew). */
+#define DOOR__TK_RETIRE_MARGIN 120
+/* The row of the pairwise key in signing_keys (not a JWK: never in the
+ * JWKS; its alg keeps it out of every key list). */
+#define DOOR__TK_PAIRWISE_KID "door-pairwise"
+#define DOOR__TK_PAIRWISE_ALG "HMAC-SHA256-pairwise"
 
 typedef struct door__tk_key {
   char kid[DOOR__TK_KID_MAX + 1];
   int64_t created_at, not_before, retire_at; /* retire_at 0: not planned */
-  door_jwk *jwk;                             /* private; NULL when listed
-                                                without loading */
+  door_jwk *jwk;                             /* private */
 } door__tk_key;
 
+/* The keys published at the time it was read; immutable once made. */
 typedef struct door__tk_ring {
   atomic_uint refs;
   size_t n;
   door__tk_key *keys; /* oldest first */
-  /* index.json when read, to notice changes by other processes */
-  int64_t mtime_ns;
-  off_t size;
-  ino_t ino;
 } door__tk_ring;
 
-/* Directory of the ring: STATE_DIR/signing-keys. */
-door_err door__tk_ring_dir(const char *state_dir, char **out);
-/* Opens the ring: creates the directories and, when no key signs at `now`,
- * a first key that signs at once; deletes keys past retire_at; loads the
- * rest.  Under the directory's lock. */
-door_err door__tk_ring_open(const char *dir, int64_t now, door__tk_ring **out,
-                            door_detail *d);
-/* Rotation (see tickets.h): new key signing at now + prepublish (or now
- * with DOOR_TICKETS_ROTATE_NOW), others retired at that time +
- * retire_after (or at once).  Then reopens the ring into *out. */
-door_err door__tk_ring_rotate(const char *dir, int64_t now, int64_t prepublish,
-                              int64_t retire_after, unsigned flags,
-                              char *kid_out, door__tk_ring **out,
-                              door_detail *d);
-/* 1 when index.json is not the one `r` was read from. */
-int door__tk_ring_changed(const char *dir, const door__tk_ring *r);
+door__tk_ring *door__tk_ring_new(void);
 door__tk_ring *door__tk_ring_ref(door__tk_ring *r);
 void door__tk_ring_unref(door__tk_ring *r);
+/* Appends a copy of `k` (takes its jwk reference).  DOOR_ENOMEM. */
+door_err door__tk_ring_push(door__tk_ring *r, const door__tk_key *k);
 /* The key that signs at `now` (newest not_before <= now, not retired), or
  * NULL. */
 const door__tk_key *door__tk_ring_signer(const door__tk_ring *r, int64_t now);
@@ -62,14 +55,72 @@ const door__tk_key *door__tk_ring_signer(const door__tk_ring *r, int64_t now);
 int door__tk_key_published(const door__tk_key *k, int64_t now);
 /* RFC 7638 thumbprint of a P-256 key, base64url (43 characters). */
 door_err door__tk_thumbprint(const door_jwk *key, char out[64]);
-
-/* STATE_DIR/pairwise.key: read, or made (32 random bytes) when missing. */
-door_err door__tk_pairwise_key(const char *state_dir, unsigned char key[32],
+/* A private P-256 key from PEM whose thumbprint must be `kid`.
+ * DOOR_EJWK_INVALID otherwise (where = `where`). */
+door_err door__tk_key_from_pem(const char *pem, size_t len, const char *kid,
+                               const char *where, door_jwk **out,
                                door_detail *d);
+
 /* base64url(HMAC-SHA256(key, account_id || 0x00 || event_id)). */
 door_err door__tk_pairwise_sub(const unsigned char key[32],
                                const char *account_id, const char *event_id,
                                char out[64]);
+
+/* ---- the state directory of earlier versions (keyring.c) -----------------
+ *
+ * Before the keys lived in the store they were files; door_tickets_new
+ * imports them once (keystore.c):
+ *   STATE_DIR/pairwise.key             base64url of 32 bytes, 0600
+ *   STATE_DIR/signing-keys/index.json  {"keys":[{"kid","alg","created_at",
+ *                                       "not_before","retire_at"}]}
+ *   STATE_DIR/signing-keys/KID.pem     PKCS#8, 0600
+ * A file readable by group or others, a key that does not match its kid,
+ * a malformed index or pairwise key: an error (nothing is imported). */
+
+/* The published keys of the old ring at `now` (loaded), or *out = NULL
+ * when there is no index.json. */
+door_err door__tk_dir_ring(const char *state_dir, int64_t now,
+                           door__tk_ring **out, door_detail *d);
+/* The old pairwise key: *found = 0 when there is no file. */
+door_err door__tk_dir_pairwise(const char *state_dir, unsigned char key[32],
+                               int *found, door_detail *d);
+/* Renames index.json and pairwise.key to NAME.imported (missing files are
+ * skipped), so that the next start does not import them again. */
+void door__tk_dir_mark_imported(const char *state_dir);
+
+/* ---- keys in the store (keystore.c) ---------------------------------------
+ *
+ * Every key is a row of the store's signing_keys table; private_pem holds
+ * the PKCS#8 PEM sealed with AES-256-GCM (door__tk_seal) under a key
+ * derived from [broker] cookie_key, so a copy of the database alone gives
+ * no signing key.  The pairwise key is the row DOOR__TK_PAIRWISE_KID. */
+
+/* HKDF-SHA256(cookie_key, info "doorauth tickets: keys at rest v1").
+ * DOOR_ECONFIG_MISSING without a cookie_key. */
+door_err door__tk_seal_key(const struct door_config *cfg, unsigned char key[32],
+                           door_detail *d);
+/* 0x01 || IV (12) || AES-256-GCM(plain) || tag (16), with the kid and alg
+ * as associated data (a blob moved to another row does not open). */
+door_err door__tk_seal(const unsigned char key[32], const char *kid,
+                       const char *alg, const void *plain, size_t len,
+                       door_buf *out);
+/* The inverse; DOOR_ETICKETS_KEY_SEAL when it does not open. */
+door_err door__tk_unseal(const unsigned char key[32], const char *kid,
+                         const char *alg, const uint8_t *blob, size_t len,
+                         door_buf *out, door_detail *d);
+
+/* At door_tickets_new: imports the state directory once, makes the first
+ * key and the pairwise key unless another process did, reads the keys. */
+door_err door__tk_store_start(door_tickets *t, int64_t now, door_detail *d);
+/* The published keys at `now`, read from the store and opened (keys
+ * already in `old`, which may be NULL, are taken from it rather than
+ * opened again); retires (in the store) keys whose retire_at has passed. */
+door_err door__tk_store_read(door_tickets *t, int64_t now,
+                             const door__tk_ring *old, door__tk_ring **out,
+                             door_detail *d);
+/* Rotation (see tickets.h) in the store. */
+door_err door__tk_store_rotate(door_tickets *t, int64_t now, unsigned flags,
+                               char *kid_out, door_detail *d);
 
 /* ---- the door_tickets object (issue.c) ----------------------------------- */
 
@@ -84,18 +135,20 @@ typedef struct door__tk_pcache {
 } door__tk_pcache;
 
 struct door_tickets {
-  char *state_dir, *ring_dir, *issuer;
+  char *state_dir, *issuer; /* state_dir: NULL when none (import only) */
+  struct door_store *store; /* owned */
+  unsigned char seal[32];   /* door__tk_seal_key */
   unsigned char pairwise[32];
-  int64_t jwks_max_age, prepublish, max_lifetime;
+  int64_t jwks_max_age, prepublish, max_lifetime, refresh;
   const struct door_log *log;
   int64_t (*clock)(void *ud);
   void *clock_ud;
   door_tickets_entitlement_fn entitlement;
   void *entitlement_ud;
-  pthread_mutex_t mu; /* ring, ring_checked_at */
+  pthread_mutex_t mu; /* ring, ring_read_at */
   door__tk_ring *ring;
-  int64_t ring_checked_at;
-  pthread_mutex_t pmu; /* participants cache */
+  int64_t ring_read_at; /* when the last read from the store began */
+  pthread_mutex_t pmu;  /* participants cache */
   door__tk_pcache pc[DOOR__TK_PCACHE];
   size_t npc;
 };

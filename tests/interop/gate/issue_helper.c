@@ -62,7 +62,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   door__buf_init(&text, 1 << 16);
-  door__buf_puts(&text, "[broker]\npublic_url = " ISSUER "\nstate_dir = ");
+  door__buf_puts(&text,
+                 "[broker]\npublic_url = " ISSUER
+                 "\ncookie_key = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+                 "\nstate_dir = ");
   door__buf_puts(&text, argv[1]);
   door__buf_puts(&text, "/state\n[store]\nurl = sqlite::memory:\n");
   event(&text, "ev-interop", now - 3600, now + 7200);
