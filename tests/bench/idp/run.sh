@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # door-idp benchmark against two certified OpenID peers, in one run:
-#   door-idp, oauth2-mock-server and oidc-provider, one at a time, each pinned
-#   to CPU 0; wrk pinned to CPU 1 loads each on discovery, JWKS and the token
-#   endpoint (client_credentials, every server answering with an ES256-signed
-#   JWT access token, checked once before loading).
+#   door-idp, oauth2-mock-server and oidc-provider all run at once, each
+#   pinned to CPU 0; wrk pinned to CPU 1 loads one server at a time on
+#   discovery, JWKS and the token endpoint (client_credentials, every server
+#   answering with an ES256-signed JWT access token, checked once before
+#   loading).
+# Fairness on a shared machine: other load on the CPUs changes from second to
+#   second, so every endpoint is measured in BENCH_ROUNDS rounds; in each
+#   round every server gets one wrk run, the order rotating from round to
+#   round, so the three servers see the same conditions.  Figures are the
+#   median over the rounds (with _min/_max lines); a ratio is the median of
+#   the per-round ratios (servers measured seconds apart), with its range.
+#   Every server and every wrk run starts in its own session (setsid): with
+#   the kernel's autogroup scheduling the processes of one session share one
+#   CPU share, and a server would otherwise split its share with wrk in
+#   proportions that depend on its own thread count (Node runs ~10 threads).
 # usage: tests/bench/idp/run.sh BUILD_DIR|DOOR_IDP_EXECUTABLE
-# env:   BENCH_SECONDS (default 8) per endpoint, BENCH_CONNECTIONS (default 32)
+# env:   BENCH_SECONDS (default 5) per run, BENCH_ROUNDS (default 3),
+#        BENCH_CONNECTIONS (default 32)
 # Prints "bench: NAME VALUE UNIT" and "ratio: ours vs peer X" lines.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 NODE="$ROOT/tests/node"
-SECS=${BENCH_SECONDS:-8}
+SECS=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-32}
 WARMUP=2
 
@@ -26,6 +39,7 @@ IDP=$1
 IDP=$(cd "$(dirname "$IDP")" && pwd)/$(basename "$IDP")
 command -v wrk >/dev/null || die "wrk is missing (Debian package wrk)"
 command -v taskset >/dev/null || die "taskset is missing (Debian package util-linux)"
+command -v setsid >/dev/null || die "setsid is missing (Debian package util-linux)"
 "$NODE" --version >/dev/null || die "pinned Node missing: run ./dev bench or: cd tests && npm ci"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1)"
 
@@ -59,14 +73,6 @@ wait_ready() { # pid file name
   die "$3 not ready after 10 s"
 }
 
-stop_server() { # pid
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local keep=() p
-  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  PIDS=("${keep[@]+"${keep[@]}"}")
-}
-
 peak_rss_mb() { # pid
   awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
@@ -82,7 +88,7 @@ run_wrk() { # name pid url [lua]
   local name=$1 pid=$2 url=$3 lua=${4:-} out="$WORK/wrk-$1.txt" args=() t0 t1
   [ -n "$lua" ] && args=(-s "$lua")
   t0=$(cpu_ticks "$pid")
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${args[@]}" "$url" >"$out" 2>&1 \
+  setsid -w taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${args[@]}" "$url" >"$out" 2>&1 \
     || die "wrk failed on $name: $(cat "$out")"
   t1=$(cpu_ticks "$pid")
   if grep -q 'Non-2xx or 3xx responses' "$out"; then
@@ -109,92 +115,137 @@ run_wrk() { # name pid url [lua]
     }' "$out" || die "could not read wrk output for $name: $(cat "$out")"
 }
 
-declare -A RPS CPU
-
-# bench_server NAME PID DISCOVERY_URL JWKS_URL TOKEN_URL AUTH BODY
-bench_server() {
-  local name=$1 pid=$2 disc=$3 jwks=$4 tok=$5
-  export BENCH_AUTH=$6 BENCH_BODY=$7
-  "$NODE" "$HERE/peers/check-token.mjs" "$name" "$tok" "$jwks" \
-    || die "$name does not answer the token request with an ES256 JWT"
-  # Warm up (JIT, caches, connection setup) on the token endpoint.
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s "$HERE/post.lua" "$tok" >/dev/null 2>&1 || true
-  local ep url lua r rps p99
-  for ep in discovery jwks token; do
-    case $ep in
-      discovery) url=$disc lua= ;;
-      jwks) url=$jwks lua= ;;
-      token) url=$tok lua=$HERE/post.lua ;;
-    esac
-    r=$(run_wrk "${name}_$ep" "$pid" "$url" "$lua")
-    read -r rps p99 cpu <<<"$r"
-    RPS[${name}_$ep]=$rps
-    CPU[${name}_$ep]=$cpu
-    echo "bench: ${name}_${ep}_rps $rps req/s"
-    echo "bench: ${name}_${ep}_p99 $p99 ms"
-    echo "bench: ${name}_${ep}_cpu_per_req $cpu us"
-  done
-  kill -0 "$pid" 2>/dev/null || die "$name died under load"
-  echo "bench: ${name}_peak_rss $(peak_rss_mb "$pid") MB"
-}
+SERVERS=(idp oauth2-mock-server oidc-provider)
+declare -A PID URL_discovery URL_jwks URL_token
+declare -A RPS P99 CPU # NAME_EP -> space-separated values, one per round
 
 basic() { # id secret
   printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"
 }
 
-echo "bench: idp_config ${CONNS} connections, ${SECS} s per endpoint, wrk -t1 on CPU 1, each server on CPU 0"
+echo "bench: idp_config ${CONNS} connections, ${SECS} s per run, ${ROUNDS} rounds, wrk -t1 on CPU 1, each server on CPU 0"
+
+# Every token request: HTTP Basic for the bench client, this form.
+BENCH_ID=bench-client
+BENCH_SECRET=bench-secret-0123456789abcdef
+export BENCH_AUTH BENCH_BODY
+BENCH_AUTH=$(basic "$BENCH_ID" "$BENCH_SECRET")
+BENCH_BODY="grant_type=client_credentials&scope=api"
 
 # ---- door-idp ---------------------------------------------------------------
 # The peers speak plain HTTP on loopback, so door-idp is measured over plain
 # HTTP too (its --plain-http option).  Profile xmarket: client_credentials
 # returns an ES256 JWT access token.
-BENCH_ID=bench-client
-BENCH_SECRET=bench-secret-0123456789abcdef
-BENCH_BODY_FORM="grant_type=client_credentials&scope=api"
 IDP_READY="$WORK/idp.ready"
-taskset -c 0 "$IDP" --scenario "$HERE/scenario.json" --plain-http --ready-file "$IDP_READY" \
+setsid taskset -c 0 "$IDP" --scenario "$HERE/scenario.json" --plain-http --ready-file "$IDP_READY" \
   >"$WORK/idp.log" 2>&1 &
-IDP_PID=$!
-PIDS+=("$IDP_PID")
-wait_ready "$IDP_PID" "$IDP_READY" idp
-[ "$(json_get "$IDP_READY" pid)" = "$IDP_PID" ] || die "idp: ready file pid differs from the process started"
+PID[idp]=$!
+PIDS+=("${PID[idp]}")
+wait_ready "${PID[idp]}" "$IDP_READY" idp
+[ "$(json_get "$IDP_READY" pid)" = "${PID[idp]}" ] || die "idp: ready file pid differs from the process started"
 echo "bench: idp_transport plain-http (door-idp --plain-http; the peers serve plain HTTP)"
-bench_server idp "$IDP_PID" \
-  "$(json_get "$IDP_READY" profiles.xmarket.discovery)" \
-  "$(json_get "$IDP_READY" profiles.xmarket.jwks_uri)" \
-  "$(json_get "$IDP_READY" profiles.xmarket.token_endpoint)" \
-  "$(basic "$BENCH_ID" "$BENCH_SECRET")" "$BENCH_BODY_FORM"
-stop_server "$IDP_PID"
+URL_discovery[idp]=$(json_get "$IDP_READY" profiles.xmarket.discovery)
+URL_jwks[idp]=$(json_get "$IDP_READY" profiles.xmarket.jwks_uri)
+URL_token[idp]=$(json_get "$IDP_READY" profiles.xmarket.token_endpoint)
 
 # ---- peers ------------------------------------------------------------------
 for peer in oauth2-mock-server oidc-provider; do
   ready="$WORK/$peer.ready"
-  taskset -c 0 "$NODE" "$HERE/peers/$peer.mjs" --ready-file "$ready" >"$WORK/$peer.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  wait_ready "$pid" "$ready" "$peer"
-  [ "$(json_get "$ready" pid)" = "$pid" ] || die "$peer: ready file pid differs from the process started"
+  setsid taskset -c 0 "$NODE" "$HERE/peers/$peer.mjs" --ready-file "$ready" >"$WORK/$peer.log" 2>&1 &
+  PID[$peer]=$!
+  PIDS+=("${PID[$peer]}")
+  wait_ready "${PID[$peer]}" "$ready" "$peer"
+  [ "$(json_get "$ready" pid)" = "${PID[$peer]}" ] || die "$peer: ready file pid differs from the process started"
   base="http://127.0.0.1:$(json_get "$ready" port)"
   echo "bench: ${peer}_transport plain-http"
-  bench_server "$peer" "$pid" "$base$(json_get "$ready" discovery)" \
-    "$base$(json_get "$ready" jwks)" "$base$(json_get "$ready" token)" \
-    "$(basic "$BENCH_ID" "$BENCH_SECRET")" "$BENCH_BODY_FORM"
-  stop_server "$pid"
+  URL_discovery[$peer]=$base$(json_get "$ready" discovery)
+  URL_jwks[$peer]=$base$(json_get "$ready" jwks)
+  URL_token[$peer]=$base$(json_get "$ready" token)
 done
 
+# ---- check, warm up, measure ------------------------------------------------
+for s in "${SERVERS[@]}"; do
+  "$NODE" "$HERE/peers/check-token.mjs" "$s" "${URL_token[$s]}" "${URL_jwks[$s]}" \
+    || die "$s does not answer the token request with an ES256 JWT"
+  # Warm up (JIT, caches, connection setup) on the token endpoint.
+  setsid -w taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s "$HERE/post.lua" "${URL_token[$s]}" \
+    >/dev/null 2>&1 || true
+done
+
+# median / min / max of space-separated numbers
+pick() { # which values...
+  local which=$1; shift
+  printf '%s\n' "$@" | sort -g | awk -v w="$which" '
+    { v[NR] = $1 }
+    END {
+      if (w == "min") print v[1]; else if (w == "max") print v[NR];
+      else if (NR % 2) print v[(NR + 1) / 2];
+      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+    }'
+}
+num() { awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'; }
+
+for ep in discovery jwks token; do
+  lua=
+  [ "$ep" = token ] && lua=$HERE/post.lua
+  for round in $(seq 1 "$ROUNDS"); do
+    # rotate the order: round 1 idp first, round 2 the next server first, ...
+    for k in 0 1 2; do
+      s=${SERVERS[$(((k + round - 1) % 3))]}
+      url_var="URL_$ep[$s]"
+      r=$(run_wrk "${s}_$ep" "${PID[$s]}" "${!url_var}" "$lua")
+      read -r rps p99 cpu <<<"$r"
+      RPS[${s}_$ep]+="$rps "
+      P99[${s}_$ep]+="$p99 "
+      CPU[${s}_$ep]+="$cpu "
+    done
+  done
+  for s in "${SERVERS[@]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null || die "$s died under load"
+    # shellcheck disable=SC2086
+    {
+      echo "bench: ${s}_${ep}_rps $(num "$(pick med ${RPS[${s}_$ep]})" 0) req/s"
+      echo "bench: ${s}_${ep}_rps_min $(pick min ${RPS[${s}_$ep]}) req/s"
+      echo "bench: ${s}_${ep}_rps_max $(pick max ${RPS[${s}_$ep]}) req/s"
+      echo "bench: ${s}_${ep}_p99 $(num "$(pick med ${P99[${s}_$ep]})" 3) ms"
+      echo "bench: ${s}_${ep}_cpu_per_req $(num "$(pick med ${CPU[${s}_$ep]})" 1) us"
+    }
+  done
+done
+for s in "${SERVERS[@]}"; do
+  echo "bench: ${s}_peak_rss $(peak_rss_mb "${PID[$s]}") MB"
+done
+
+# Per-round ratios (servers measured in the same round, seconds apart).
 # X = ours / peer in requests per second (higher is better); the cpu ratios
 # are peer / ours in server CPU time per request (higher is better), which
 # other load on the machine disturbs less.
-ratio() { # a b
-  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
-}
-for ep in token discovery jwks; do
-  for peer in oauth2-mock-server oidc-provider; do
-    echo "ratio: idp_$ep vs $peer $(ratio "${RPS[idp_$ep]}" "${RPS[${peer}_$ep]}")"
+round_ratios() { # ours_values peer_values invert(0|1)
+  local -a a b
+  read -r -a a <<<"$1"
+  read -r -a b <<<"$2"
+  local i
+  for i in "${!a[@]}"; do
+    if [ "$3" = 1 ]; then
+      awk -v x="${b[$i]}" -v y="${a[$i]}" 'BEGIN { printf "%.3f\n", x / y }'
+    else
+      awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.3f\n", x / y }'
+    fi
   done
-done
-for ep in token discovery jwks; do
-  for peer in oauth2-mock-server oidc-provider; do
-    echo "ratio: idp_${ep}_cpu vs $peer $(ratio "${CPU[${peer}_$ep]}" "${CPU[idp_$ep]}")"
+}
+for kind in rps cpu; do
+  for ep in token discovery jwks; do
+    for peer in oauth2-mock-server oidc-provider; do
+      if [ "$kind" = rps ]; then
+        mapfile -t rr < <(round_ratios "${RPS[idp_$ep]}" "${RPS[${peer}_$ep]}" 0)
+        name="idp_$ep"
+      else
+        mapfile -t rr < <(round_ratios "${CPU[idp_$ep]}" "${CPU[${peer}_$ep]}" 1)
+        name="idp_${ep}_cpu"
+      fi
+      echo "ratio: $name vs $peer $(num "$(pick med "${rr[@]}")" 2)"
+      echo "bench: ratio_${name}_vs_${peer}_min $(num "$(pick min "${rr[@]}")" 2) x"
+      echo "bench: ratio_${name}_vs_${peer}_max $(num "$(pick max "${rr[@]}")" 2) x"
+    done
   done
 done
