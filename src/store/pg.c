@@ -248,6 +248,7 @@ const struct door_store_ops door__store_pg_ops = {
     .signing_key_retire = door__pg_signing_key_retire,
     .signing_key_add = door__pg_signing_key_add,
     .transmission_append = door__pg_transmission_append,
+    .transmissions_append = door__pg_transmissions_append,
     .transmissions_purge = door__pg_transmissions_purge,
     .transmissions_list = door__pg_transmissions_list,
     .tokens_put = door__pg_tokens_put,
@@ -255,4 +256,6 @@ const struct door_store_ops door__store_pg_ops = {
     .tokens_delete = door__pg_tokens_delete,
     .stats_add = door__pg_stats_add,
     .stats_list = door__pg_stats_list,
+    .login_commit = door__pg_login_commit,
+    .state_used = door__pg_state_used,
 };

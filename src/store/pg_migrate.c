@@ -126,9 +126,16 @@ static const char V2[] = "CREATE TABLE event_stats ("
                          " count BIGINT NOT NULL CHECK (count >= 0),"
                          " PRIMARY KEY (event_id, hour, tier));";
 
+/* The HTTP status of each transmission (issue 8's records): 0 for browser
+ * redirects and when no answer came. */
+static const char V3[] =
+    "ALTER TABLE transmissions ADD COLUMN http_status INTEGER NOT NULL"
+    " DEFAULT 0 CHECK (http_status BETWEEN 0 AND 999);";
+
 const door__pg_migration door__pg_migrations[] = {
     {1, V1},
     {2, V2},
+    {3, V3},
 };
 const int door__pg_latest =
     (int)(sizeof door__pg_migrations / sizeof door__pg_migrations[0]);

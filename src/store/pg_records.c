@@ -30,13 +30,16 @@ static const char Q_JTI_PURGE[] =
     "DELETE FROM jti_admissions WHERE expires_at <= $1";
 static const char Q_TX_INSERT[] =
     "INSERT INTO transmissions (at, provider, endpoint, fields, purpose,"
-    " account_id, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    " account_id, outcome, http_status)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 static const char Q_TX_PURGE[] = "DELETE FROM transmissions WHERE at < $1";
 static const char Q_TX_LIST_ACCOUNT[] =
-    "SELECT id, at, provider, endpoint, fields, purpose, account_id, outcome"
+    "SELECT id, at, provider, endpoint, fields, purpose, account_id, outcome,"
+    " http_status"
     " FROM transmissions WHERE account_id = $1 ORDER BY id DESC LIMIT $2";
 static const char Q_TX_LIST_ALL[] =
-    "SELECT id, at, provider, endpoint, fields, purpose, account_id, outcome"
+    "SELECT id, at, provider, endpoint, fields, purpose, account_id, outcome,"
+    " http_status"
     " FROM transmissions ORDER BY id DESC LIMIT $1";
 
 /* ---- audit ---- */
@@ -227,9 +230,10 @@ static door_err tx_fn(door__pg_conn *c, void *p, door_detail *d) {
   tx_ctx *x = p;
   const door_store_transmission_new *t = x->t;
   int64_t id = 0;
-  door_err err = door__pg_int(c, Q_TX_INSERT, &id, d, "itttttt", t->at,
+  door_err err = door__pg_int(c, Q_TX_INSERT, &id, d, "itttttti", t->at,
                               t->provider, t->endpoint, t->fields_json,
-                              t->purpose, t->account_id, t->outcome);
+                              t->purpose, t->account_id, t->outcome,
+                              (int64_t)t->http_status);
   if (err == DOOR_ENOTFOUND)
     door_detail_set(d, err, "account_id", "no such account", NULL);
   if (!err)
@@ -284,6 +288,7 @@ static door_err tx_list_fn(door__pg_conn *c, void *p, door_detail *d) {
       err = door__pg_col_str(r, i, 6, &t->account_id);
     if (!err)
       err = door__pg_col_str(r, i, 7, &t->outcome);
+    t->http_status = (int)door__pg_col_i64(r, i, 8);
   }
   PQclear(r);
   return err;

@@ -643,6 +643,7 @@ const struct door_store_ops door__store_sqlite_ops = {
     .signing_key_retire = door__sq_signing_key_retire,
     .signing_key_add = door__sq_signing_key_add,
     .transmission_append = door__sq_transmission_append,
+    .transmissions_append = door__sq_transmissions_append,
     .transmissions_purge = door__sq_transmissions_purge,
     .transmissions_list = door__sq_transmissions_list,
     .tokens_put = door__sq_tokens_put,
@@ -650,4 +651,6 @@ const struct door_store_ops door__store_sqlite_ops = {
     .tokens_delete = door__sq_tokens_delete,
     .stats_add = door__sq_stats_add,
     .stats_list = door__sq_stats_list,
+    .login_commit = door__sq_login_commit,
+    .state_used = door__sq_state_used,
 };

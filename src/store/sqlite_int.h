@@ -251,4 +251,14 @@ door_err door__sq_stats_add(door_store *st, const char *event_id, int64_t hour,
 door_err door__sq_stats_list(door_store *st, const char *event_id,
                              door_store_stat **out, size_t *n, door_detail *d);
 
+/* sq_login.c: the login commit, the batch of transmission records
+ * and the read-only state check. */
+door_err door__sq_login_commit(door_store *st, const door_store_login *in,
+                               door_store_login_result *out, door_detail *d);
+door_err door__sq_state_used(door_store *st, const char *key, int *used,
+                             door_detail *d);
+door_err door__sq_transmissions_append(door_store *st,
+                                       const door_store_transmission_new *t,
+                                       size_t n, door_detail *d);
+
 #endif

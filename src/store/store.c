@@ -380,31 +380,9 @@ door_err door__store_session_create(door_store *st,
   if (!s)
     return door_detail_set(d, DOOR_EINVAL, "session", "no session", NULL);
   c = *s;
-  err = check_hash(c.id_hash, d);
-  if (!err)
-    err = door__store_need_account(c.account_id, d);
-  if (!err && c.csrf_len > DOOR_STORE_CSRF_MAX)
-    err = door_detail_set(d, DOOR_ETOOBIG, "csrf", "csrf value over its cap",
-                          NULL);
-  if (!err && c.csrf_len && !c.csrf)
-    err = door_detail_set(d, DOOR_EINVAL, "csrf", "length without data", NULL);
-  if (!err)
-    err = door__store_maybe(c.provider, DOOR_STORE_PROVIDER_MAX, "provider", d);
-  if (!err)
-    err = door__store_maybe(c.issuer, DOOR_STORE_ISSUER_MAX, "issuer", d);
-  if (!err)
-    err = door__store_maybe(c.provider_sid, DOOR_STORE_SID_MAX, "provider_sid",
-                            d);
-  if (!err)
-    err = door__store_maybe(c.provider_sub, DOOR_STORE_SUBJECT_MAX,
-                            "provider_sub", d);
+  err = door__store_check_session(&c, 1, d);
   if (err)
     return err;
-  if (c.absolute_expires_at <= c.now || c.idle_expires_at <= c.now)
-    return door_detail_set(d, DOOR_EINVAL, "session",
-                           "session expiry is not after now", NULL);
-  if (c.idle_expires_at > c.absolute_expires_at)
-    c.idle_expires_at = c.absolute_expires_at;
   return st->ops->session_create(st, &c, d);
 }
 

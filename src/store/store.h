@@ -126,6 +126,7 @@
 #define DOOR_STORE_LIST_MAX 1000    /* rows one list call returns */
 #define DOOR_STORE_BUSY_TIMEOUT_MS 5000L
 #define DOOR_STORE_MAX_CONNECTIONS 4
+#define DOOR_STORE_TX_BATCH_MAX 64 /* records one append or commit takes */
 #define DOOR_STORE_TIER_MAX 64     /* participation tier */
 #define DOOR_STORE_STATS_MAX 20000 /* event_stats rows one list returns */
 
@@ -481,11 +482,13 @@ typedef struct door_store_transmission_new {
   const char *purpose;
   const char *account_id; /* may be NULL */
   const char *outcome;
+  int http_status; /* 0: none (a browser redirect, or no answer) */
 } door_store_transmission_new;
 
 typedef struct door_store_transmission {
   int64_t id, at;
   char *provider, *endpoint, *fields_json, *purpose, *account_id, *outcome;
+  int http_status; /* 0: none */
 } door_store_transmission;
 
 void door__store_transmissions_free(door_store_transmission *t, size_t n);
@@ -503,6 +506,13 @@ door_err door__store_transmissions_list(door_store *st, const char *account_id,
                                         size_t limit,
                                         door_store_transmission **out,
                                         size_t *n, door_detail *d);
+
+/* Appends `n` records (1..DOOR_STORE_TX_BATCH_MAX) in one transaction:
+ * all or none.  Checks as door__store_transmission_append.  `http_status`
+ * of each may be 0 (none). */
+door_err door__store_transmissions_append(door_store *st,
+                                          const door_store_transmission_new *t,
+                                          size_t n, door_detail *d);
 
 /* ---- provider tokens ---- */
 
@@ -563,6 +573,80 @@ door_err door__store_stats_add(door_store *st, const char *event_id, int64_t at,
  *   DOOR_ETOOBIG  more than DOOR_STORE_STATS_MAX rows. */
 door_err door__store_stats_list(door_store *st, const char *event_id,
                                 door_store_stat **out, size_t *n,
+                                door_detail *d);
+
+/* ---- the login commit ----
+ *
+ * Everything a finished login writes, in ONE write transaction (one fsync
+ * on SQLite, one WAL flush on PostgreSQL), all or nothing:
+ *   1. the one-time use of the login's state (used_states): a key consumed
+ *      before refuses the whole commit with DOOR_ESTORE_DUPLICATE (a
+ *      replayed callback), nothing else is written;
+ *   2. the mapping: SIGNIN as door__store_login_identity (a known
+ *      identity's account, or a new account with its account_create audit
+ *      row; concurrent first logins of one subject make one account), LINK
+ *      as door__store_link_identity (DOOR_ENOTFOUND, or
+ *      DOOR_ESTORE_IDENTITY_TAKEN: never moved; a new link appends its
+ *      link audit row);
+ *   3. the session this browser had (old_session_hash, may be NULL) is
+ *      deleted, whatever account it belonged to;
+ *   4. the new session (`session`, its account_id is the mapped account;
+ *      DOOR_EEXISTS when the id hash exists);
+ *   5. SIGNIN: one login audit row, detail "new account" or "sign-in";
+ *   6. provider tokens: when `tokens` is set it is called inside the
+ *      transaction with the mapped account id (it may run more than once:
+ *      each call replaces what the previous one filled in) and fills
+ *      *t (account_id, provider and now are set by the store); it may set
+ *      access_len to 0 to keep nothing; its error aborts the commit;
+ *   7. the login's transmission records with the mapped account id (their
+ *      own account_id is ignored).
+ * FAILED writes only 1 (a key consumed before is not an error here) and 7
+ * (without account id): the record of a login that did not complete,
+ * which must still use its state up.  SQLite: synchronous=FULL (the
+ * identity writes must survive a power failure).
+ *   DOOR_ESTORE_DUPLICATE       the state was consumed before;
+ *   DOOR_ENOTFOUND              LINK: no such account;
+ *   DOOR_ESTORE_IDENTITY_TAKEN  LINK: the identity belongs to another
+ *                               account;
+ *   DOOR_EEXISTS                a session with this id hash exists;
+ *   DOOR_EJSON_TYPE, DOOR_ERANDOM  as door__store_login_identity. */
+typedef enum door_store_login_mode {
+  DOOR_STORE_LOGIN_SIGNIN = 0,
+  DOOR_STORE_LOGIN_LINK = 1,
+  DOOR_STORE_LOGIN_FAILED = 2,
+} door_store_login_mode;
+
+typedef struct door_store_login {
+  door_store_login_mode mode;
+  int64_t now;
+  const char *state_key;    /* may be NULL: no one-time use to record */
+  int64_t state_expires_at; /* as door__store_state_consume */
+  /* SIGNIN and LINK: */
+  const char *issuer, *subject, *provider;
+  const char *kept_claims_json;    /* may be NULL */
+  const char *link_account;        /* LINK: the account to link to */
+  const uint8_t *old_session_hash; /* may be NULL */
+  door_store_session_new session;  /* account_id: ignored */
+  door_err (*tokens)(void *ud, const char *account_id,
+                     door_store_tokens_new *t);
+  void *tokens_ud;
+  /* Every mode: */
+  const door_store_transmission_new *tx; /* n_tx records, may be 0 */
+  size_t n_tx;
+} door_store_login;
+
+typedef struct door_store_login_result {
+  char account_id[DOOR_STORE_ID_LEN + 1]; /* "" for FAILED or an error */
+  int created;                            /* SIGNIN: a new account */
+  int linked; /* LINK: a new link (0: it was linked to this account) */
+} door_store_login_result;
+
+door_err door__store_login_commit(door_store *st, const door_store_login *in,
+                                  door_store_login_result *out, door_detail *d);
+
+/* Whether a state key was consumed (read only; the login commit is what
+ * consumes it).  *used = 1 when it was. */
+door_err door__store_state_used(door_store *st, const char *key, int *used,
                                 door_detail *d);
 
 #endif

@@ -106,6 +106,9 @@ struct door_store_ops {
   door_err (*transmission_append)(door_store *st,
                                   const door_store_transmission_new *t,
                                   int64_t *id, door_detail *d);
+  door_err (*transmissions_append)(door_store *st,
+                                   const door_store_transmission_new *t,
+                                   size_t n, door_detail *d);
   door_err (*transmissions_purge)(door_store *st, int64_t before, uint64_t *n,
                                   door_detail *d);
   door_err (*transmissions_list)(door_store *st, const char *account_id,
@@ -125,6 +128,11 @@ struct door_store_ops {
                         const char *tier, door_detail *d);
   door_err (*stats_list)(door_store *st, const char *event_id,
                          door_store_stat **out, size_t *n, door_detail *d);
+
+  door_err (*login_commit)(door_store *st, const door_store_login *in,
+                           door_store_login_result *out, door_detail *d);
+  door_err (*state_used)(door_store *st, const char *key, int *used,
+                         door_detail *d);
 };
 
 extern const struct door_store_ops door__store_sqlite_ops;
@@ -158,6 +166,17 @@ door_err door__store_delete_counts_json(const door_store_delete_counts *k,
 /* len <= DOOR_STORE_BLOB_MAX and data when len > 0. */
 door_err door__store_check_blob(const uint8_t *p, size_t len, const char *what,
                                 door_detail *d);
+
+/* Checks of one record, one set of tokens, one new session (store_login.c;
+ * used by the single calls and inside the login commit).  The session
+ * check lowers idle_expires_at to absolute_expires_at and checks the
+ * account id only when need_account is set. */
+door_err door__store_check_transmission(const door_store_transmission_new *t,
+                                        door_detail *d);
+door_err door__store_check_tokens(const door_store_tokens_new *t,
+                                  door_detail *d);
+door_err door__store_check_session(door_store_session_new *c, int need_account,
+                                   door_detail *d);
 
 #define DOOR__STORE_CHECK(st, d)                                               \
   do {                                                                         \

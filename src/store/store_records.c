@@ -210,20 +210,7 @@ door_err door__store_transmission_append(door_store *st,
   int64_t dummy;
   door_err err;
   DOOR__STORE_CHECK(st, d);
-  if (!t)
-    return door_detail_set(d, DOOR_EINVAL, "transmission", "no record", NULL);
-  err = door__store_need(t->provider, DOOR_STORE_PROVIDER_MAX, "provider", d);
-  if (!err)
-    err = door__store_need(t->endpoint, DOOR_STORE_TEXT_MAX, "endpoint", d);
-  if (!err)
-    err = door__store_check_json(t->fields_json, DOOR_STORE_TEXT_MAX, 1,
-                                 "fields", d);
-  if (!err)
-    err = door__store_need(t->purpose, DOOR_STORE_TEXT_MAX, "purpose", d);
-  if (!err)
-    err = door__store_maybe_account(t->account_id, d);
-  if (!err)
-    err = door__store_need(t->outcome, DOOR_STORE_TEXT_MAX, "outcome", d);
+  err = door__store_check_transmission(t, d);
   if (err)
     return err;
   return st->ops->transmission_append(st, t, id ? id : &dummy, d);
@@ -276,21 +263,7 @@ door_err door__store_tokens_put(door_store *st, const door_store_tokens_new *t,
                                 door_detail *d) {
   door_err err;
   DOOR__STORE_CHECK(st, d);
-  if (!t)
-    return door_detail_set(d, DOOR_EINVAL, "tokens", "no tokens", NULL);
-  err = door__store_need_account(t->account_id, d);
-  if (!err)
-    err = door__store_need(t->provider, DOOR_STORE_PROVIDER_MAX, "provider", d);
-  if (!err)
-    err = door__store_check_blob(t->access_token, t->access_len, "access_token",
-                                 d);
-  if (!err)
-    err = door__store_check_blob(t->refresh_token, t->refresh_len,
-                                 "refresh_token", d);
-  if (!err)
-    err = door__store_maybe(t->scope, DOOR_STORE_TEXT_MAX, "scope", d);
-  if (!err && t->expires_at < 0)
-    err = door_detail_set(d, DOOR_EINVAL, "expires_at", "negative time", NULL);
+  err = door__store_check_tokens(t, d);
   if (err)
     return err;
   return st->ops->tokens_put(st, t, d);

@@ -1,0 +1,277 @@
+/* The PostgreSQL backend: the login commit (store.h, "the login commit")
+ * in one READ COMMITTED transaction committed with synchronous_commit on,
+ * batches of transmission records, and the read-only state check.
+ *
+ * Concurrency.  The state is inserted first with ON CONFLICT DO NOTHING:
+ * a second callback with the same state waits for the first transaction
+ * and, once that one has committed, inserts nothing and is refused
+ * (DOOR_ESTORE_DUPLICATE); if the first rolled back, the second goes on.
+ * A first login inserts the identity with ON CONFLICT DO NOTHING as
+ * pg_accounts.c does: when another login of the subject committed first
+ * the whole transaction runs again and finds the identity, so racing first
+ * logins make one account. */
+#include "store/pg_int.h"
+
+#include <string.h>
+
+static const char Q_STATE_USED[] = "SELECT 1 FROM used_states WHERE key = $1";
+static const char Q_STATE_INSERT[] =
+    "INSERT INTO used_states (key, expires_at) VALUES ($1, $2)"
+    " ON CONFLICT (key) DO NOTHING";
+static const char Q_TOUCH[] =
+    "UPDATE identities SET last_login_at = $3, kept_claims = $4"
+    " WHERE issuer = $1 AND subject = $2 RETURNING account_id";
+static const char Q_FIND[] =
+    "SELECT account_id FROM identities WHERE issuer = $1 AND subject = $2";
+static const char Q_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = $1";
+static const char Q_ACCOUNT_INSERT[] =
+    "INSERT INTO accounts (id, created_at) VALUES ($1, $2)";
+static const char Q_IDENTITY_INSERT[] =
+    "INSERT INTO identities (account_id, provider, issuer, subject,"
+    " linked_at, last_login_at, kept_claims)"
+    " VALUES ($1, $2, $3, $4, $5, $5, $6)"
+    " ON CONFLICT (issuer, subject) DO NOTHING";
+static const char Q_SESSION_DELETE[] =
+    "DELETE FROM sessions WHERE id_hash = $1";
+static const char Q_SESSION_INSERT[] =
+    "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at,"
+    " idle_expires_at, absolute_expires_at, csrf_secret, provider, issuer,"
+    " provider_sid, provider_sub)"
+    " VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)";
+static const char Q_TOKENS_PUT[] =
+    "INSERT INTO provider_tokens (account_id, provider, access_token,"
+    " refresh_token, expires_at, scope, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    " ON CONFLICT (account_id, provider) DO UPDATE SET"
+    " access_token = excluded.access_token,"
+    " refresh_token = excluded.refresh_token,"
+    " expires_at = excluded.expires_at, scope = excluded.scope,"
+    " updated_at = excluded.updated_at";
+static const char Q_TX_INSERT[] =
+    "INSERT INTO transmissions (at, provider, endpoint, fields, purpose,"
+    " account_id, outcome, http_status)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+static door_err tx_insert(door__pg_conn *c,
+                          const door_store_transmission_new *t,
+                          const char *account_id, door_detail *d) {
+  door_err err =
+      door__pg_run(c, Q_TX_INSERT, NULL, d, "itttttti", t->at, t->provider,
+                   t->endpoint, t->fields_json, t->purpose, account_id,
+                   t->outcome, (int64_t)t->http_status);
+  if (err == DOOR_ENOTFOUND)
+    door_detail_set(d, err, "account_id", "no such account", NULL);
+  return err;
+}
+
+static door_err find(door__pg_conn *c, const char *sql,
+                     const door_store_login *in,
+                     char out[DOOR_STORE_ID_LEN + 1], door_detail *d) {
+  PGresult *r;
+  door_err err;
+  if (sql == Q_TOUCH)
+    err = door__pg_q(c, sql, &r, d, "ttit", in->issuer, in->subject, in->now,
+                     in->kept_claims_json);
+  else
+    err = door__pg_q(c, sql, &r, d, "tt", in->issuer, in->subject);
+  if (!err && PQntuples(r) < 1)
+    err = DOOR_ENOTFOUND;
+  if (!err)
+    door__pg_col_account(r, 0, 0, out);
+  PQclear(r);
+  return err;
+}
+
+static door_err signin(door__pg_conn *c, const door_store_login *in,
+                       door_store_login_result *out, door_detail *d) {
+  uint64_t n = 0;
+  door_err err = find(c, Q_TOUCH, in, out->account_id, d);
+  if (err != DOOR_ENOTFOUND)
+    return err;
+  err = door__store_new_account_id(out->account_id);
+  if (err)
+    return door_detail_set(d, err, "account_id", "no random bytes", NULL);
+  err = door__pg_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", out->account_id,
+                     in->now);
+  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
+    return door_detail_set(d, DOOR_EINTERNAL, "account_id",
+                           "new account id collided", "retry the login");
+  if (!err)
+    err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", out->account_id,
+                       in->provider, in->issuer, in->subject, in->now,
+                       in->kept_claims_json);
+  if (!err && n == 0) /* another login of this subject committed first */
+    return door__pg_conflict(c, d);
+  if (!err)
+    err = door__pg_audit_insert(c, in->now, out->account_id,
+                                DOOR_AUDIT_ACCOUNT_CREATE, in->provider,
+                                in->issuer, NULL, d);
+  if (!err)
+    out->created = 1;
+  return err;
+}
+
+static door_err link(door__pg_conn *c, const door_store_login *in,
+                     door_store_login_result *out, door_detail *d) {
+  char owner[DOOR_STORE_ID_LEN + 1];
+  uint64_t n = 0;
+  int64_t one;
+  door_err err =
+      door__pg_int(c, Q_ACCOUNT_EXISTS, &one, d, "t", in->link_account);
+  if (err == DOOR_ENOTFOUND)
+    return door_detail_set(d, err, "account_id", "no such account", NULL);
+  if (err)
+    return err;
+  memcpy(out->account_id, in->link_account, DOOR_STORE_ID_LEN);
+  out->account_id[DOOR_STORE_ID_LEN] = '\0';
+  err = find(c, Q_FIND, in, owner, d);
+  if (!err)
+    return strcmp(owner, in->link_account) == 0
+               ? DOOR_OK
+               : door_detail_set(d, DOOR_ESTORE_IDENTITY_TAKEN, "identity",
+                                 "this identity signs in to another account",
+                                 "unlink it there first, or delete that "
+                                 "account");
+  if (err != DOOR_ENOTFOUND)
+    return err;
+  err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", in->link_account,
+                     in->provider, in->issuer, in->subject, in->now,
+                     in->kept_claims_json);
+  if (err == DOOR_ENOTFOUND) /* the account went meanwhile */
+    door_detail_set(d, err, "account_id", "no such account", NULL);
+  if (!err && n == 0)
+    return door__pg_conflict(c, d);
+  if (!err)
+    err = door__pg_audit_insert(c, in->now, in->link_account, DOOR_AUDIT_LINK,
+                                in->provider, in->issuer, NULL, d);
+  if (!err)
+    out->linked = 1;
+  return err;
+}
+
+static door_err keep_tokens(door__pg_conn *c, const door_store_login *in,
+                            const char *account_id, door_detail *d) {
+  door_store_tokens_new t;
+  door_err err;
+  memset(&t, 0, sizeof t);
+  err = in->tokens(in->tokens_ud, account_id, &t);
+  if (err)
+    return door_detail_set(d, err, "tokens",
+                           "the provider tokens were not "
+                           "sealed",
+                           "sign in again");
+  if (!t.access_len)
+    return DOOR_OK;
+  t.account_id = account_id;
+  t.provider = in->provider;
+  t.now = in->now;
+  err = door__store_check_tokens(&t, d);
+  if (!err)
+    err =
+        door__pg_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t.account_id,
+                     t.provider, t.access_token, t.access_len, t.refresh_token,
+                     t.refresh_len, t.expires_at, t.scope, t.now);
+  return err;
+}
+
+typedef struct commit_ctx {
+  const door_store_login *in;
+  door_store_login_result *out;
+} commit_ctx;
+
+static door_err commit_fn(door__pg_conn *c, void *p, door_detail *d) {
+  commit_ctx *x = p;
+  const door_store_login *in = x->in;
+  door_store_login_result *out = x->out;
+  const door_store_session_new *s = &in->session;
+  const char *account = NULL;
+  uint64_t n = 0;
+  size_t i;
+  door_err err = DOOR_OK;
+  memset(out, 0, sizeof *out);
+  if (in->state_key) {
+    err = door__pg_run(c, Q_STATE_INSERT, &n, d, "ti", in->state_key,
+                       in->state_expires_at);
+    if (!err && n == 0 && in->mode != DOOR_STORE_LOGIN_FAILED)
+      return door_detail_set(d, DOOR_ESTORE_DUPLICATE, "state",
+                             "this login was completed before", NULL);
+    if (err)
+      return err;
+  }
+  if (in->mode != DOOR_STORE_LOGIN_FAILED) {
+    err = in->mode == DOOR_STORE_LOGIN_LINK ? link(c, in, out, d)
+                                            : signin(c, in, out, d);
+    account = out->account_id;
+    if (!err && in->old_session_hash)
+      err = door__pg_run(c, Q_SESSION_DELETE, NULL, d, "b",
+                         in->old_session_hash, (size_t)DOOR_STORE_HASH_LEN);
+    if (!err)
+      err = door__pg_run(c, Q_SESSION_INSERT, NULL, d, "btiiibtttt", s->id_hash,
+                         (size_t)DOOR_STORE_HASH_LEN, account, in->now,
+                         s->idle_expires_at, s->absolute_expires_at, s->csrf,
+                         s->csrf_len, s->provider, s->issuer, s->provider_sid,
+                         s->provider_sub);
+    if (err == DOOR_EEXISTS)
+      err = door_detail_set(d, err, "session", "a session with this id exists",
+                            NULL);
+    if (!err && in->mode == DOOR_STORE_LOGIN_SIGNIN)
+      err = door__pg_audit_insert(c, in->now, account, DOOR_AUDIT_LOGIN,
+                                  in->provider, in->issuer,
+                                  out->created ? "new account" : "sign-in", d);
+    if (!err && in->tokens)
+      err = keep_tokens(c, in, account, d);
+  }
+  for (i = 0; !err && i < in->n_tx; i++)
+    err = tx_insert(c, &in->tx[i], account, d);
+  return err;
+}
+
+door_err door__pg_login_commit(door_store *st, const door_store_login *in,
+                               door_store_login_result *out, door_detail *d) {
+  commit_ctx x = {in, out};
+  door_err err =
+      door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, commit_fn, &x, d);
+  if (err)
+    memset(out, 0, sizeof *out);
+  return err;
+}
+
+typedef struct batch_ctx {
+  const door_store_transmission_new *t;
+  size_t n;
+} batch_ctx;
+
+static door_err batch_fn(door__pg_conn *c, void *p, door_detail *d) {
+  batch_ctx *x = p;
+  size_t i;
+  door_err err = DOOR_OK;
+  for (i = 0; !err && i < x->n; i++)
+    err = tx_insert(c, &x->t[i], x->t[i].account_id, d);
+  return err;
+}
+
+door_err door__pg_transmissions_append(door_store *st,
+                                       const door_store_transmission_new *t,
+                                       size_t n, door_detail *d) {
+  batch_ctx x = {t, n};
+  return door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, batch_fn, &x, d);
+}
+
+typedef struct used_ctx {
+  const char *key;
+  int *used;
+} used_ctx;
+
+static door_err used_fn(door__pg_conn *c, void *p, door_detail *d) {
+  used_ctx *x = p;
+  int64_t one = 0;
+  door_err err = door__pg_int(c, Q_STATE_USED, &one, d, "t", x->key);
+  *x->used = !err;
+  return err == DOOR_ENOTFOUND ? DOOR_OK : err;
+}
+
+door_err door__pg_state_used(door_store *st, const char *key, int *used,
+                             door_detail *d) {
+  used_ctx x = {key, used};
+  return door__pg_tx(door__pg_of(st), DOOR__PG_ONE_READ, 0, used_fn, &x, d);
+}
