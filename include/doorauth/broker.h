@@ -56,7 +56,9 @@
  *   door-session=ID; Path=/; Max-Age=ABS; HttpOnly; SameSite=Lax
  *                                           otherwise (loopback tests).
  * Pending logins are one-time across every broker sharing the store: the
- * store's used_states table is the door_login replay guard.
+ * store's used_states table is the door_login replay guard, consumed by
+ * the login's single store transaction (docs/broker.md, "The login
+ * commit").
  *
  * CSRF.  Every state-changing call (link, unlink, logout) takes the
  * session's CSRF token (door_broker_session.csrf_token: an HMAC of a

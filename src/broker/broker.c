@@ -99,16 +99,26 @@ door_err door__st_done(door_broker *b, int op, uint64_t started, door_err err) {
   return err;
 }
 
-/* The replay guard of door_rp: the store's used_states, so one-time use
- * holds across every broker sharing the store. */
+/* The replay guard of door_rp: the key joins the logins in flight and is
+ * checked against the store's used_states (read only); the login commit
+ * consumes it (login.c), so one-time use holds across every broker sharing
+ * the store without a write of its own. */
 static door_err door__replay_consume(void *ud, const char *key,
                                      int64_t expires_at) {
   door_broker *b = ud;
   uint64_t t0;
+  int used = 0;
   door_err err =
-      DOOR__ST(b, t0, DOOR_M_ST_STATE,
-               door__store_state_consume(b->store, key, expires_at, NULL));
-  return err == DOOR_ESTORE_DUPLICATE ? DOOR_ELOGIN_REPLAYED : err;
+      door__inflight_add(&b->inflight, key, expires_at, door__broker_now(b));
+  if (err)
+    return err;
+  err = DOOR__ST(b, t0, DOOR_M_ST_STATE,
+                 door__store_state_used(b->store, key, &used, NULL));
+  if (err || used) {
+    door__inflight_remove(&b->inflight, key);
+    return err ? err : DOOR_ELOGIN_REPLAYED;
+  }
+  return DOOR_OK;
 }
 
 static void door__broker_sink(void *ud, door_log_level level, const char *line,
@@ -284,6 +294,13 @@ door_err door_broker_new(door_config *cfg, const door_broker_options *o,
     door__config_free(cfg);
     return err;
   }
+  if ((err = door__inflight_init(&b->inflight))) {
+    door__metrics_destroy(&b->metrics);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+    door__config_free(cfg);
+    return err;
+  }
   door__log_setup(b, &b->log, cfg);
   b->replay.consume = door__replay_consume;
   b->replay.ud = b;
@@ -349,6 +366,7 @@ void door_broker_free(door_broker *b) {
   door__bgen_put(b->gen);
   door__store_close(b->store);
   door__metrics_destroy(&b->metrics);
+  door__inflight_destroy(&b->inflight);
   pthread_mutex_destroy(&b->mu);
   free(b);
 }

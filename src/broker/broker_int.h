@@ -165,6 +165,46 @@ door_err door__m_seconds(door_buf *out, uint64_t us);
 door_err door__m_hist_write(door_buf *out, const char *name, const char *labels,
                             const door_m_hist *h);
 
+/* ---- logins in flight (login.c) ---------------------------------------------
+ * One-time use of a login's state.  The replay guard door_rp calls during
+ * door_login_finish (broker.c) registers the state's key here and checks
+ * the store's used_states (a read: no write, no fsync); the login commit
+ * then consumes the key in the store in the same transaction as the rest
+ * of the login (door__store_login_commit), or a failed login records it
+ * as used, and the key leaves this set.  A second callback with the same
+ * state while the first is in flight is refused at once; one racing from
+ * another broker process is refused by the commit.  At most
+ * DOOR__INFLIGHT_MAX keys (the logins being finished at one time, one per
+ * thread); past it the guard fails closed (DOOR_ETOOBIG).  Guarded by its
+ * own mutex; keys are kept as SHA-256 digests.  An entry belongs to the
+ * thread that registered it (the guard runs inside door_login_finish on
+ * the caller's thread): find and remove see only the calling thread's
+ * entries, so a concurrent duplicate never takes over another's. */
+#define DOOR__INFLIGHT_MAX 4096
+
+typedef struct door__inflight_entry {
+  uint8_t h[32];
+  int64_t expires_at;
+  pthread_t owner; /* the thread whose door_login_finish registered it */
+} door__inflight_entry;
+
+typedef struct door__inflight {
+  pthread_mutex_t mu;
+  door__inflight_entry *e;
+  size_t n, cap;
+} door__inflight;
+
+door_err door__inflight_init(door__inflight *f);
+void door__inflight_destroy(door__inflight *f);
+/* DOOR_ELOGIN_REPLAYED when the key is in flight; expired entries (at
+ * `now`) are dropped first. */
+door_err door__inflight_add(door__inflight *f, const char *key,
+                            int64_t expires_at, int64_t now);
+/* 1 and *expires_at when the key is in flight for this thread, else 0. */
+int door__inflight_find(door__inflight *f, const char *key,
+                        int64_t *expires_at);
+void door__inflight_remove(door__inflight *f, const char *key);
+
 /* ---- the broker ------------------------------------------------------------
  */
 
@@ -195,12 +235,18 @@ struct door_broker {
   door__bgen *gen;
   door_store *store;
   door_replay_guard replay;
-  door_log log; /* the store's and the broker's own lines */
+  door__inflight inflight; /* login states between guard and commit */
+  door_log log;            /* the store's and the broker's own lines */
   door_broker_options opt;
   door_metrics metrics;
 };
 
 int64_t door__broker_now(const door_broker *b);
+/* The labels provider tokens are sealed under (door__hint_seal), bound to
+ * SHA-256(account id) and the provider: participation.c opens them, the
+ * login commit (login.c) seals them. */
+#define DOOR__TOK_ACCESS "door-provider-access-token"
+#define DOOR__TOK_REFRESH "door-provider-refresh-token"
 /* participation.c: keeps the login's provider tokens when the provider
  * has an entitlement check (a failure is logged, not fatal). */
 int door__broker_keeps_tokens(const door_config *cfg, const char *provider);
@@ -237,6 +283,27 @@ door_err door__session_start(door_broker *b, door__bgen *g,
                              const char *issuer, const char *sid,
                              const char *sub, const char *id_token,
                              door_broker_reply *r, door_detail *d);
+
+/* The same in three steps, for the login commit: prepare (a new id, its
+ * hash and CSRF secret, the store row in p->s; account_id may be NULL and
+ * set later), the store writes p->s, then the cookies; clear wipes. */
+typedef struct door__session_prep {
+  char id[DOOR_SESSION_ID_LEN + 1];
+  uint8_t hash[DOOR_STORE_HASH_LEN];
+  uint8_t csrf[DOOR_CSRF_SECRET_BYTES];
+  char *idt_sid; /* the ID token's sid, when no sid was given */
+  door_store_session_new s;
+} door__session_prep;
+door_err door__session_prepare(door_broker *b, door__bgen *g,
+                               const char *account_id, const char *provider,
+                               const char *issuer, const char *sid,
+                               const char *sub, const char *id_token,
+                               door__session_prep *p);
+door_err door__session_cookies(door_broker *b, door__bgen *g,
+                               const door__session_prep *p,
+                               const char *provider, const char *id_token,
+                               door_broker_reply *r);
+void door__session_prep_clear(door__session_prep *p);
 
 /* The provider's end-session endpoint from the generation's cache (looked
  * up at most once an hour): DOOR_OK and *url (malloc'ed), DOOR_ENOTFOUND

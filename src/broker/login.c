@@ -2,7 +2,11 @@
  * account mapping, linking and a new session (see doorauth/broker.h,
  * Accounts and Linking). */
 #include "broker/broker_int.h"
+#include "jose/jose.h"
+#include "util/url.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,70 +92,286 @@ out:
   return err;
 }
 
-/* Links (issuer, subject) to the account of the session that presents the
- * callback, which must be the account sealed at begin. */
-static door_err door__finish_link(door_broker *b, door__bgen *g,
-                                  const door_login_result *r,
-                                  const char *cookie_header,
-                                  door_broker_reply *out, door_detail *d) {
-  door_store_session s;
-  uint8_t hash[DOOR_STORE_HASH_LEN];
-  int linked = 0;
-  uint64_t t0;
-  door_err err = door__session_lookup(b, g, cookie_header, &s, hash, d);
-  if (err && err != DOOR_EBROKER_NO_SESSION)
-    return err; /* the store failed: say so, not "another session" */
-  if (err || strcmp(s.account_id, r->link_account) != 0) {
-    door__store_session_clear(&s);
-    return door_detail_set(d, DOOR_EBROKER_LINK_SESSION, "session",
-                           "linking finished in another session than the one "
-                           "that started it (signed out, or another "
-                           "account)",
-                           "sign in and start linking again");
+/* ---- logins in flight ------------------------------------------------------
+ */
+
+door_err door__inflight_init(door__inflight *f) {
+  memset(f, 0, sizeof *f);
+  return pthread_mutex_init(&f->mu, NULL) ? DOOR_ENOMEM : DOOR_OK;
+}
+
+void door__inflight_destroy(door__inflight *f) {
+  free(f->e);
+  pthread_mutex_destroy(&f->mu);
+  memset(f, 0, sizeof *f);
+}
+
+/* The entry of `h` (mine: registered by this thread), or f->n. */
+static size_t door__inflight_at(const door__inflight *f, const uint8_t h[32],
+                                int mine) {
+  size_t i;
+  for (i = 0; i < f->n; i++)
+    if (memcmp(f->e[i].h, h, 32) == 0 &&
+        (!mine || pthread_equal(f->e[i].owner, pthread_self())))
+      return i;
+  return f->n;
+}
+
+door_err door__inflight_add(door__inflight *f, const char *key,
+                            int64_t expires_at, int64_t now) {
+  uint8_t h[32];
+  size_t i;
+  door_err err = DOOR_OK;
+  SHA256((const unsigned char *)key, strlen(key), h);
+  pthread_mutex_lock(&f->mu);
+  for (i = 0; i < f->n;) /* drop what a lost call left behind */
+    if (f->e[i].expires_at < now)
+      f->e[i] = f->e[--f->n];
+    else
+      i++;
+  if (door__inflight_at(f, h, 0) < f->n) {
+    err = DOOR_ELOGIN_REPLAYED;
+  } else if (f->n >= DOOR__INFLIGHT_MAX) {
+    err = DOOR_ETOOBIG;
+  } else {
+    if (f->n == f->cap) {
+      size_t cap = f->cap ? f->cap * 2 : 32;
+      door__inflight_entry *e = realloc(f->e, cap * sizeof *e);
+      if (!e) {
+        err = DOOR_ENOMEM;
+        goto out;
+      }
+      f->e = e;
+      f->cap = cap;
+    }
+    memcpy(f->e[f->n].h, h, 32);
+    f->e[f->n].owner = pthread_self();
+    f->e[f->n++].expires_at = expires_at;
   }
-  err = DOOR__ST(b, t0, DOOR_M_ST_LINK,
-                 door__store_link_identity(
-                     b->store, s.account_id, r->issuer, r->subject, r->provider,
-                     r->claims_json, door__broker_now(b), &linked, d));
-  if (err == DOOR_ESTORE_IDENTITY_TAKEN)
+out:
+  pthread_mutex_unlock(&f->mu);
+  return err;
+}
+
+int door__inflight_find(door__inflight *f, const char *key,
+                        int64_t *expires_at) {
+  uint8_t h[32];
+  size_t i;
+  int found;
+  SHA256((const unsigned char *)key, strlen(key), h);
+  pthread_mutex_lock(&f->mu);
+  i = door__inflight_at(f, h, 1);
+  found = i < f->n;
+  if (found)
+    *expires_at = f->e[i].expires_at;
+  pthread_mutex_unlock(&f->mu);
+  return found;
+}
+
+void door__inflight_remove(door__inflight *f, const char *key) {
+  uint8_t h[32];
+  size_t i;
+  SHA256((const unsigned char *)key, strlen(key), h);
+  pthread_mutex_lock(&f->mu);
+  i = door__inflight_at(f, h, 1);
+  if (i < f->n)
+    f->e[i] = f->e[--f->n];
+  pthread_mutex_unlock(&f->mu);
+}
+
+/* The replay-guard key of the callback's state, as door_login_finish
+ * derives it ("login:" + base64url(SHA-256(state)), src/oidc/finish.c):
+ * DOOR_OK with the key in `out` only when the guard saw it during this
+ * finish (it is in flight), so a derivation that drifted apart fails
+ * closed instead of leaving the state unused. */
+static door_err door__state_key(door_broker *b, const char *query,
+                                door_buf *out, int64_t *expires_at) {
+  door_kvlist kv;
+  const char *state;
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  door_err err;
+  door__kvlist_init(&kv);
+  err = door__form_parse(query, strlen(query), 64, 8192, &kv);
+  state = err ? NULL : door__kvlist_get(&kv, "state", NULL);
+  if (!state) {
+    door__kvlist_free(&kv);
+    return DOOR_ENOTFOUND;
+  }
+  SHA256((const unsigned char *)state, strlen(state), h);
+  door__kvlist_free(&kv);
+  err = door__buf_puts(out, "login:");
+  if (!err)
+    err = door__b64url_encode(h, sizeof h, out);
+  if (!err &&
+      !door__inflight_find(&b->inflight, door__buf_str(out), expires_at))
+    err = DOOR_ENOTFOUND;
+  return err;
+}
+
+/* ---- the finish
+ * ---------------------------------------------------------------
+ */
+
+/* Provider tokens are sealed like participation.c's door__broker_keep_tokens
+ * (AES-256-GCM under the key derived from cookie_key, bound to the account
+ * and the provider), inside the commit once the account is known. */
+typedef struct door__tok_ctx {
+  door__bgen *g;
+  const char *provider;
+  const door_login_tokens *t;
+  door_buf at, rt;
+} door__tok_ctx;
+
+static void door__tok_wipe(door__tok_ctx *x) {
+  if (x->at.data)
+    OPENSSL_cleanse(x->at.data, x->at.len);
+  if (x->rt.data)
+    OPENSSL_cleanse(x->rt.data, x->rt.len);
+  door__buf_reset(&x->at);
+  door__buf_reset(&x->rt);
+}
+
+static door_err door__tok_seal(void *ud, const char *account_id,
+                               door_store_tokens_new *n) {
+  door__tok_ctx *x = ud;
+  uint8_t h[DOOR_STORE_HASH_LEN];
+  door_err err;
+  door__tok_wipe(x);
+  SHA256((const unsigned char *)account_id, strlen(account_id), h);
+  err = door__hint_seal(x->g->hint_key, DOOR__TOK_ACCESS, h, x->provider,
+                        x->t->access_token, &x->at);
+  if (!err && x->t->refresh_token)
+    err = door__hint_seal(x->g->hint_key, DOOR__TOK_REFRESH, h, x->provider,
+                          x->t->refresh_token, &x->rt);
+  if (err) {
+    /* Not fatal to the login: a participation check then asks for a new
+     * sign-in (TICKETS_RELOGIN_NEEDED). */
+    door__log(&x->g->log, DOOR_LOG_WARN, "broker.tokens_not_kept", "provider",
+              x->provider, "err", door_err_name(err), NULL);
+    door__tok_wipe(x);
+    return DOOR_OK;
+  }
+  n->access_token = (const uint8_t *)x->at.data;
+  n->access_len = x->at.len;
+  n->refresh_token = x->rt.len ? (const uint8_t *)x->rt.data : NULL;
+  n->refresh_len = x->rt.len;
+  n->expires_at = x->t->expires_at;
+  n->scope = x->t->scope;
+  return DOOR_OK;
+}
+
+/* Everything the login writes, in one store transaction
+ * (door__store_login_commit): the state's one-time use, the mapping or the
+ * link, the end of this browser's old session, the new session, the audit
+ * row, the provider tokens; then the cookies. */
+static door_err door__finish_commit(door_broker *b, door__bgen *g,
+                                    const door_login_result *r,
+                                    const char *state_key,
+                                    int64_t state_expires_at,
+                                    const char *cookie_header,
+                                    door_broker_reply *out, door_detail *d) {
+  door_store_session s;
+  door__session_prep sp;
+  door_store_login in;
+  door_store_login_result res;
+  door__tok_ctx tok;
+  uint8_t hash[DOOR_STORE_HASH_LEN];
+  const char *v;
+  size_t n;
+  uint64_t t0;
+  door_err err;
+  memset(&s, 0, sizeof s);
+  memset(&in, 0, sizeof in);
+  memset(&tok, 0, sizeof tok);
+  door__buf_init(&tok.at, 64 << 10);
+  door__buf_init(&tok.rt, 64 << 10);
+  err = door__session_prepare(b, g, NULL, r->provider, r->issuer, NULL,
+                              r->subject, r->tokens.id_token, &sp);
+  if (err)
+    goto out;
+  in.mode = DOOR_STORE_LOGIN_SIGNIN;
+  in.now = sp.s.now;
+  in.state_key = state_key;
+  in.state_expires_at = state_expires_at;
+  in.issuer = r->issuer;
+  in.subject = r->subject;
+  in.provider = r->provider;
+  in.kept_claims_json = r->claims_json;
+  in.session = sp.s;
+  if (r->link_account) {
+    /* Only the session that started the link, still on that account. */
+    err = door__session_lookup(b, g, cookie_header, &s, hash, d);
+    if (err && err != DOOR_EBROKER_NO_SESSION)
+      goto out; /* the store failed: say so, not "another session" */
+    if (err || strcmp(s.account_id, r->link_account) != 0) {
+      err = door_detail_set(d, DOOR_EBROKER_LINK_SESSION, "session",
+                            "linking finished in another session than the "
+                            "one that started it (signed out, or another "
+                            "account)",
+                            "sign in and start linking again");
+      goto out;
+    }
+    in.mode = DOOR_STORE_LOGIN_LINK;
+    in.link_account = s.account_id;
+    in.old_session_hash = hash; /* a new id for the new state of the account */
+  } else if (!door__session_cookie_find(cookie_header, g->secure, &v, &n) &&
+             !door__session_id_hash(v, n, hash)) {
+    in.old_session_hash = hash; /* a new id at every login */
+  }
+  if (r->tokens.access_token &&
+      door__broker_keeps_tokens(g->cfg, r->provider)) {
+    tok.g = g;
+    tok.provider = r->provider;
+    tok.t = &r->tokens;
+    in.tokens = door__tok_seal;
+    in.tokens_ud = &tok;
+  }
+  err = DOOR__ST(b, t0, r->link_account ? DOOR_M_ST_LINK : DOOR_M_ST_LOGIN,
+                 door__store_login_commit(b->store, &in, &res, d));
+  if (err == DOOR_ESTORE_DUPLICATE)
+    err = door_detail_set(d, DOOR_ELOGIN_REPLAYED, "state",
+                          "this sign-in was already used", "sign in again");
+  else if (err == DOOR_ESTORE_IDENTITY_TAKEN)
     door_detail_set(d, err, r->provider,
                     "this identity is already linked to another DOOR "
                     "account; it was not moved",
                     "sign in with it to use that account, or unlink it "
                     "there first");
-  if (!err) {
-    memcpy(out->account_id, s.account_id, sizeof out->account_id);
-    out->linked = 1;
-    /* The old session ends; a new id for the new state of the account. */
-    door__store_session_delete(b->store, hash, NULL);
-  }
+  if (err)
+    goto out;
+  memcpy(out->account_id, res.account_id, sizeof out->account_id);
+  out->account_created = res.created;
+  out->linked = r->link_account != NULL;
+  err = door__session_cookies(b, g, &sp, r->provider, r->tokens.id_token, out);
+out:
+  door__tok_wipe(&tok);
+  door__buf_free(&tok.at);
+  door__buf_free(&tok.rt);
+  door__session_prep_clear(&sp);
   door__store_session_clear(&s);
+  OPENSSL_cleanse(hash, sizeof hash);
   return err;
 }
 
-/* Signs (issuer, subject) in: its account, or a new one. */
-static door_err door__finish_login(door_broker *b, door__bgen *g,
-                                   const door_login_result *r,
-                                   const char *cookie_header,
-                                   door_broker_reply *out, door_detail *d) {
-  const char *v;
-  size_t n;
-  uint8_t old[DOOR_STORE_HASH_LEN];
+/* A login that passed the replay guard and failed after it still uses its
+ * state up (nothing else is written). */
+static void door__finish_failed(door_broker *b, door__bgen *g,
+                                const char *provider, const char *state_key,
+                                int64_t state_expires_at) {
+  door_store_login in;
+  door_store_login_result res;
+  door_detail d;
   uint64_t t0;
-  door_err err;
-  err = DOOR__ST(
-      b, t0, DOOR_M_ST_LOGIN,
-      door__store_login_identity(b->store, r->issuer, r->subject, r->provider,
-                                 r->claims_json, door__broker_now(b),
-                                 out->account_id, &out->account_created, d));
-  if (err)
-    return err;
-  /* Whatever session this browser had ends: a new id at every login. */
-  if (!door__session_cookie_find(cookie_header, g->secure, &v, &n) &&
-      !door__session_id_hash(v, n, old))
-    DOOR__ST(b, t0, DOOR_M_ST_SESSION_DELETE,
-             door__store_session_delete(b->store, old, NULL));
-  return DOOR_OK;
+  memset(&in, 0, sizeof in);
+  door_detail_clear(&d);
+  in.mode = DOOR_STORE_LOGIN_FAILED;
+  in.now = door__broker_now(b);
+  in.state_key = state_key;
+  in.state_expires_at = state_expires_at;
+  if (DOOR__ST(b, t0, DOOR_M_ST_STATE,
+               door__store_login_commit(b->store, &in, &res, &d)))
+    door__log(&g->log, DOOR_LOG_WARN, "broker.state_not_recorded", "provider",
+              provider, "err", door_err_name(d.code), "what", d.what, NULL);
 }
 
 static void door__count_finish(door_broker *b, door__bgen *g,
@@ -178,9 +398,11 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
   door__bgen *g;
   door_login_result r;
   door_detail local;
-  door_buf c;
-  uint64_t t0 = door__m_now_us(), ta;
+  door_buf c, key;
+  uint64_t t0 = door__m_now_us();
+  int64_t key_expires = 0;
   int mapping = 0; /* failures past door_login_finish are logged here */
+  int guarded = 0; /* the state passed the replay guard: in flight */
   door_err err;
   if (out)
     memset(out, 0, sizeof *out);
@@ -191,37 +413,32 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
   door_detail_clear(d);
   memset(&r, 0, sizeof r);
   door__buf_init(&c, 1024);
+  door__buf_init(&key, 128);
   g = door__bgen_get(b);
-  err = door_login_finish(g->rp, provider, query ? query : "", cookie_header,
-                          &r, d);
+  if (!query)
+    query = "";
+  err = door_login_finish(g->rp, provider, query, cookie_header, &r, d);
+  guarded = door__state_key(b, query, &key, &key_expires) == DOOR_OK;
   if (r.clear_cookie && !door__buf_puts(&c, r.clear_cookie) &&
       door__reply_cookie(out, &c) != DOOR_OK && !err)
     err = DOOR_ENOMEM;
   if (err)
     goto out;
   mapping = 1;
-  if (r.link_account)
-    err = door__finish_link(b, g, &r, cookie_header, out, d);
-  else
-    err = door__finish_login(b, g, &r, cookie_header, out, d);
+  if (!guarded) {
+    err = door_detail_set(d, DOOR_EINTERNAL, "replay guard",
+                          "the sign-in's one-time use could not be recorded",
+                          "sign in again");
+    goto out;
+  }
+  err = door__finish_commit(b, g, &r, door__buf_str(&key), key_expires,
+                            cookie_header, out, d);
   if (err)
     goto out;
-  err = door__session_start(b, g, out->account_id, r.provider, r.issuer, NULL,
-                            r.subject, r.tokens.id_token, out, d);
-  if (err)
-    goto out;
-  door__broker_keep_tokens(b, g, out->account_id, r.provider, &r.tokens);
   if (!(out->location = strdup(r.return_to ? r.return_to : "/"))) {
     err = DOOR_ENOMEM;
     goto out;
   }
-  /* The store audits account_create and link itself; sign-ins here. */
-  if (!out->linked)
-    DOOR__ST(b, ta, DOOR_M_ST_AUDIT,
-             door__store_audit_append(
-                 b->store, door__broker_now(b), out->account_id,
-                 DOOR_AUDIT_LOGIN, r.provider, r.issuer,
-                 out->account_created ? "new account" : "sign-in", NULL, NULL));
   door__log(&g->log, DOOR_LOG_INFO, "broker.login", "provider", r.provider,
             "account", out->account_id, "result",
             out->linked            ? "linked"
@@ -229,6 +446,13 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
                                    : "signed_in",
             NULL);
 out:
+  if (guarded) {
+    /* Committed, or failed after the guard: the state is used up either
+     * way (a refused replay needs no record). */
+    if (err && err != DOOR_ELOGIN_REPLAYED)
+      door__finish_failed(b, g, provider, door__buf_str(&key), key_expires);
+    door__inflight_remove(&b->inflight, door__buf_str(&key));
+  }
   door__count_finish(b, g, provider, err, out, t0);
   if (err) {
     /* No session, no location: keep only the cookie deletions. */
@@ -256,6 +480,7 @@ out:
   }
   door_login_result_clear(&r);
   door__buf_free(&c);
+  door__buf_free(&key);
   door__bgen_put(g);
   return err;
 }

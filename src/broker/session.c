@@ -198,56 +198,74 @@ static door_err door__hint_cookie(door_broker *b, door__bgen *g,
   return err;
 }
 
+door_err door__session_prepare(door_broker *b, door__bgen *g,
+                               const char *account_id, const char *provider,
+                               const char *issuer, const char *sid,
+                               const char *sub, const char *id_token,
+                               door__session_prep *p) {
+  int64_t now = door__broker_now(b);
+  door_err err;
+  memset(p, 0, sizeof *p);
+  if ((err = door__session_id_new(p->id, p->hash)))
+    return err;
+  if (RAND_bytes(p->csrf, sizeof p->csrf) != 1)
+    return DOOR_ERANDOM;
+  if (!sid && (err = door__idt_sid(id_token, &p->idt_sid)))
+    return err;
+  p->s.id_hash = p->hash;
+  p->s.account_id = account_id;
+  p->s.csrf = p->csrf;
+  p->s.csrf_len = sizeof p->csrf;
+  p->s.now = now;
+  p->s.absolute_expires_at = now + g->cfg->broker.session_absolute;
+  p->s.idle_expires_at = now + g->cfg->broker.session_idle;
+  p->s.provider = provider;
+  p->s.issuer = issuer;
+  p->s.provider_sid = sid ? sid : p->idt_sid;
+  p->s.provider_sub = sub;
+  return DOOR_OK;
+}
+
+door_err door__session_cookies(door_broker *b, door__bgen *g,
+                               const door__session_prep *p,
+                               const char *provider, const char *id_token,
+                               door_broker_reply *r) {
+  door_buf c;
+  door_err err;
+  door__buf_init(&c, 512);
+  err = door__broker_set_cookie(door__session_cookie_name(g->secure), p->id,
+                                g->secure, g->cfg->broker.session_absolute, &c);
+  if (!err)
+    err = door__reply_cookie(r, &c);
+  if (!err)
+    err = door__hint_cookie(b, g, provider, id_token, p->hash, r);
+  if (c.data)
+    OPENSSL_cleanse(c.data, c.len);
+  door__buf_free(&c);
+  return err;
+}
+
+void door__session_prep_clear(door__session_prep *p) {
+  if (!p)
+    return;
+  free(p->idt_sid);
+  OPENSSL_cleanse(p, sizeof *p);
+}
+
 door_err door__session_start(door_broker *b, door__bgen *g,
                              const char *account_id, const char *provider,
                              const char *issuer, const char *sid,
                              const char *sub, const char *id_token,
                              door_broker_reply *r, door_detail *d) {
-  char id[DOOR_SESSION_ID_LEN + 1];
-  uint8_t hash[DOOR_STORE_HASH_LEN], csrf[DOOR_CSRF_SECRET_BYTES];
-  door_store_session_new s;
-  char *idt_sid = NULL;
-  int64_t now = door__broker_now(b);
-  door_buf c;
+  door__session_prep p;
   uint64_t t0;
-  door_err err;
-  door__buf_init(&c, 512);
-  if ((err = door__session_id_new(id, hash)))
-    goto out;
-  if (RAND_bytes(csrf, sizeof csrf) != 1) {
-    err = DOOR_ERANDOM;
-    goto out;
-  }
-  if (!sid && (err = door__idt_sid(id_token, &idt_sid)))
-    goto out;
-  memset(&s, 0, sizeof s);
-  s.id_hash = hash;
-  s.account_id = account_id;
-  s.csrf = csrf;
-  s.csrf_len = sizeof csrf;
-  s.now = now;
-  s.absolute_expires_at = now + g->cfg->broker.session_absolute;
-  s.idle_expires_at = now + g->cfg->broker.session_idle;
-  s.provider = provider;
-  s.issuer = issuer;
-  s.provider_sid = sid ? sid : idt_sid;
-  s.provider_sub = sub;
-  err = DOOR__ST(b, t0, DOOR_M_ST_SESSION_CREATE,
-                 door__store_session_create(b->store, &s, d));
-  if (err)
-    goto out;
-  err = door__broker_set_cookie(door__session_cookie_name(g->secure), id,
-                                g->secure, g->cfg->broker.session_absolute, &c);
+  door_err err = door__session_prepare(b, g, account_id, provider, issuer, sid,
+                                       sub, id_token, &p);
   if (!err)
-    err = door__reply_cookie(r, &c);
+    err = DOOR__ST(b, t0, DOOR_M_ST_SESSION_CREATE,
+                   door__store_session_create(b->store, &p.s, d));
   if (!err)
-    err = door__hint_cookie(b, g, provider, id_token, hash, r);
-out:
-  OPENSSL_cleanse(id, sizeof id);
-  OPENSSL_cleanse(csrf, sizeof csrf);
-  free(idt_sid);
-  if (c.data)
-    OPENSSL_cleanse(c.data, c.len);
-  door__buf_free(&c);
+    err = door__session_cookies(b, g, &p, provider, id_token, r);
+  door__session_prep_clear(&p);
   return err;
 }

@@ -317,22 +317,69 @@ static void test_error_status_and_messages(void) {
   t_env_free(&env);
 }
 
-/* The door_rp replay guard is the store's: a pending login finished at one
- * broker cannot be finished again at another sharing the store. */
+/* The door_rp replay guard checks the store (read only) and keeps the key
+ * in flight; the login commit consumes it.  A pending login finished at
+ * one broker cannot be finished again at another sharing the store, nor
+ * twice at once at one broker. */
+static door_err t_commit_state(door_broker *b, const char *key) {
+  door_store_login in;
+  door_store_login_result res;
+  memset(&in, 0, sizeof in);
+  in.mode = DOOR_STORE_LOGIN_FAILED;
+  in.now = env.now;
+  in.state_key = key;
+  in.state_expires_at = env.now + 60;
+  return door__store_login_commit(b->store, &in, &res, NULL);
+}
+
 static void test_replay_guard_is_shared_through_the_store(void) {
   door_broker *b2 = NULL;
   door_config *cfg;
+  int64_t exp = 0;
   t_env_make(&env, "https://door.example/");
   cfg = t_config(&env, "https://door.example/", "d", NULL);
   T_EQ_ERR(door_broker_new(cfg, NULL, &b2, NULL), DOOR_OK);
   T_EQ_ERR(env.b->replay.consume(env.b->replay.ud, "login:abc", env.now + 60),
            DOOR_OK);
+  T_EQ_INT(door__inflight_find(&env.b->inflight, "login:abc", &exp), 1);
+  T_EQ_INT(exp, env.now + 60);
+  /* In flight at this broker: a second callback is refused at once. */
+  T_EQ_ERR(env.b->replay.consume(env.b->replay.ud, "login:abc", env.now + 60),
+           DOOR_ELOGIN_REPLAYED);
+  /* Another broker sees nothing in the store yet: its commit decides. */
+  T_EQ_ERR(b2->replay.consume(b2->replay.ud, "login:abc", env.now + 60),
+           DOOR_OK);
+  T_EQ_ERR(t_commit_state(env.b, "login:abc"), DOOR_OK);
+  door__inflight_remove(&env.b->inflight, "login:abc");
+  T_EQ_INT(door__inflight_find(&env.b->inflight, "login:abc", &exp), 0);
+  {
+    door_store_login in;
+    door_store_login_result res;
+    memset(&in, 0, sizeof in);
+    in.mode = DOOR_STORE_LOGIN_SIGNIN;
+    in.now = env.now;
+    in.state_key = "login:abc";
+    in.state_expires_at = env.now + 60;
+    in.issuer = "https://op.example";
+    in.subject = "replayed";
+    in.provider = "d";
+    in.session.id_hash = (const uint8_t *)"0123456789abcdef0123456789abcdef";
+    in.session.absolute_expires_at = env.now + 600;
+    in.session.idle_expires_at = env.now + 60;
+    T_EQ_ERR(door__store_login_commit(b2->store, &in, &res, NULL),
+             DOOR_ESTORE_DUPLICATE);
+    T_EQ_STR(res.account_id, "");
+  }
+  door__inflight_remove(&b2->inflight, "login:abc");
+  /* Used in the store: refused by both guards from now on. */
   T_EQ_ERR(b2->replay.consume(b2->replay.ud, "login:abc", env.now + 60),
            DOOR_ELOGIN_REPLAYED);
   T_EQ_ERR(env.b->replay.consume(env.b->replay.ud, "login:abc", env.now + 60),
            DOOR_ELOGIN_REPLAYED);
+  T_EQ_INT(door__inflight_find(&b2->inflight, "login:abc", &exp), 0);
   T_EQ_ERR(b2->replay.consume(b2->replay.ud, "login:def", env.now + 60),
            DOOR_OK);
+  door__inflight_remove(&b2->inflight, "login:def");
   door_broker_free(b2);
   t_env_free(&env);
 }
