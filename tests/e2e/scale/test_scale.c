@@ -9,6 +9,11 @@
  *     logout on B ends it on A;
  *   - 500 concurrent first logins of 100 distinct subjects spread over
  *     both instances make exactly 100 accounts (checked with psql);
+ *   - participation-token keys come from the store: a token issued by A
+ *     verifies with the JWKS B serves; `keys rotate` on A's configuration
+ *     is published by B, and after `keys rotate --now` B signs with the
+ *     new key within its refresh interval (2 s); nothing in clear in
+ *     signing_keys;
  *   - PostgreSQL stopped during a burst of logins: every callback is
  *     answered 503 with the clear message, each within 2 s, no account
  *     without an identity is left, and once PostgreSQL is back logins
@@ -18,6 +23,8 @@
  */
 #include "bh.h"
 #include "t.h"
+#include "doorauth/gate.h"
+#include "jose/jose.h"
 #include "util/json.h"
 
 #include <arpa/inet.h>
@@ -99,9 +106,23 @@ static int write_template(const char *src, const char *dst) {
 /* A broker configuration: public_url is always A's address, the store is
  * PostgreSQL, listen on `port`. */
 static int write_config(bh_env *e, int port) {
-  char text[8192];
+  char text[8192], start[32], end[32], plist[300];
+  time_t now = time(NULL), t0 = now - 3600, t1 = now + 6 * 3600;
+  struct tm tm;
   FILE *f;
-  int n = snprintf(
+  int n;
+  /* the event: generic identities on its participant list (alice) */
+  strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
+  strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
+  snprintf(plist, sizeof plist, "%s/participants.txt", A.dir);
+  f = fopen(plist, "wb");
+  if (!f || fputs("alice-sub vip\n", f) < 0) {
+    if (f)
+      fclose(f);
+    return -1;
+  }
+  fclose(f);
+  n = snprintf(
       text, sizeof text,
       "# door-broker scale e2e configuration (generated)\n"
       "[broker]\npublic_url = %s/\nlisten = 127.0.0.1:%d\nca_file = %s\n"
@@ -120,10 +141,12 @@ static int write_config(bh_env *e, int port) {
       "[provider \"generic\"]\ntype = generic\nissuer = %s\n"
       "client_id = door-broker\n"
       "client_secret = planted-secret-broker-generic-0123456789abcdef\n"
-      "display_name = Generic OP\n",
+      "display_name = Generic OP\n"
+      "[event \"ev-scale\"]\ntitle = Scale\nstart = %s\nend = %s\n"
+      "providers = generic\nparticipants_file = %s\n",
       A.base, port, e->ca, e->dir, e->cert, e->key, A.base, g_pg_url,
       bh_idp_url(e, "daccount", "issuer"), bh_idp_url(e, "xmarket", "issuer"),
-      bh_idp_url(e, "generic", "issuer"));
+      bh_idp_url(e, "generic", "issuer"), start, end, plist);
   if (n <= 0 || (size_t)n >= sizeof text)
     return -1;
   f = fopen(e->config, "wb");
@@ -367,6 +390,208 @@ typedef struct worker {
   atomic_int *stop;
 } worker;
 
+/* ---- participation-token keys shared through the store ------------------ */
+
+/* door-broker --config CONFIG keys ARGS... (stdout into out): exit status. */
+static int keys_cli(const bh_env *e, door_buf *out, const char *a1,
+                    const char *a2, const char *a3) {
+  const char *args[] = {
+      e->broker_bin, "--config", e->config, "keys", a1, a2, a3, NULL};
+  int fds[2], st = -1;
+  char chunk[4096];
+  ssize_t n;
+  pid_t pid;
+  door__buf_reset(out);
+  if (pipe(fds))
+    return -1;
+  pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execv(args[0], (char *const *)args);
+    _exit(127);
+  }
+  close(fds[1]);
+  while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
+    door__buf_append(out, chunk, (size_t)n);
+  close(fds[0]);
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* GET /.well-known/jwks.json at `inst` into jwks (malloc'ed): key count. */
+static int jwks_at(bh_browser *b, int inst, char **jwks) {
+  char url[512];
+  bh_resp r;
+  json_t *j = NULL;
+  int n = -1;
+  *jwks = NULL;
+  url_of(inst, "/.well-known/jwks.json", url, sizeof url);
+  bh_resp_init(&r);
+  if (bh_get(b, url, &r) == 0 && r.status == 200 &&
+      door__json_parse(r.body.data, r.body.len, 16, &j, NULL) == DOOR_OK) {
+    n = (int)json_array_size(json_object_get(j, "keys"));
+    *jwks = strdup(r.body.data);
+  }
+  json_decref(j);
+  bh_resp_free(&r);
+  return n;
+}
+
+/* POST the participation route of ev-scale at `inst`: the token
+ * (malloc'ed) and its kid, or NULL. */
+static char *token_at(bh_browser *b, int inst, const char *csrf, char kid[64]) {
+  char url[512], form[512];
+  unsigned char hdr[1024];
+  bh_resp r;
+  json_t *j = NULL, *h = NULL;
+  char *tok = NULL, *enc = bh_enc(csrf);
+  size_t n = 0;
+  kid[0] = '\0';
+  url_of(inst, "/api/events/ev-scale/participation", url, sizeof url);
+  snprintf(form, sizeof form, "csrf_token=%s", enc);
+  bh_resp_init(&r);
+  if (bh_post(b, url, form, A.origin, &r) == 0 && r.status == 200 &&
+      door__json_parse(r.body.data, r.body.len, 16, &j, NULL) == DOOR_OK &&
+      json_string_value(json_object_get(j, "token"))) {
+    const char *t = json_string_value(json_object_get(j, "token"));
+    tok = strdup(t);
+    if (door__b64url_decode(t, (size_t)(strchr(t, '.') - t), hdr,
+                            sizeof hdr - 1, &n) == DOOR_OK &&
+        door__json_parse((const char *)hdr, n, 4, &h, NULL) == DOOR_OK &&
+        json_string_value(json_object_get(h, "kid")))
+      snprintf(kid, 64, "%s", json_string_value(json_object_get(h, "kid")));
+  } else {
+    printf("# participation at %c: %ld %s\n", inst ? 'B' : 'A', r.status,
+           r.body.data ? r.body.data : "");
+  }
+  json_decref(h);
+  json_decref(j);
+  bh_resp_free(&r);
+  free(enc);
+  return tok;
+}
+
+/* door_gate over `jwks` (a JWKS document): the verdict on `tok`. */
+static door_err gate_on(const char *jwks, const char *tok) {
+  door_gate_options o;
+  door_gate *g = NULL;
+  door_gate_result res;
+  door_detail d;
+  door_err err;
+  char iss[300];
+  snprintf(iss, sizeof iss, "%s/", A.base); /* public_url */
+  door_gate_options_init(&o);
+  o.issuer = iss;
+  o.jwks = jwks;
+  err = door_gate_new(&o, &g, &d);
+  if (!err)
+    err = door_gate_verify(g, tok, strlen(tok), "ev-scale", (int64_t)time(NULL),
+                           &res, &d);
+  if (err)
+    printf("# gate: %s %s %s\n", door_err_name(err), d.where, d.what);
+  door_gate_free(g);
+  return err;
+}
+
+/* A token issued by A verifies with the JWKS that B serves (both read the
+ * keys from PostgreSQL); `keys rotate` run against A's configuration is
+ * published by B within B's refresh interval (2 s), and after `keys rotate
+ * --now` B signs with the new key within that interval and no longer
+ * publishes the old one. */
+static void test_keys_shared(void) {
+  bh_browser *b = bh_browser_new(&A, 0);
+  bh_resp r;
+  door_buf out;
+  char *csrf, *tok, *jwks_b = NULL, *jwks_a = NULL;
+  char kid_a[64], kid_b[64], next[64] = "", now_kid[64] = "";
+  json_t *j;
+  double t0;
+  int i, n;
+  bh_resp_init(&r);
+  door__buf_init(&out, 1 << 20);
+  T_EQ_INT(login_via(b, 0, 0, "alice", &r, NULL), 302);
+  csrf = bh_csrf(b);
+  T_OK(csrf != NULL);
+  if (!csrf)
+    goto done;
+  tok = token_at(b, 0, csrf, kid_a);
+  T_OK(tok != NULL);
+  T_EQ_INT(jwks_at(b, 1, &jwks_b), 1);
+  T_OK(jwks_b && kid_a[0] && strstr(jwks_b, kid_a) != NULL);
+  if (tok && jwks_b)
+    T_EQ_ERR(gate_on(jwks_b, tok), DOOR_OK);
+  free(tok);
+  free(jwks_b);
+  jwks_b = NULL;
+  /* one key in the store, whoever started first */
+  T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE alg = 'ES256'"),
+           1);
+  /* rotation on A's configuration: B publishes the next key */
+  T_EQ_INT(keys_cli(&A, &out, "rotate", "--json", NULL), 0);
+  j = json_loads(out.data ? out.data : "", 0, NULL);
+  if (j && json_string_value(json_object_get(j, "kid")))
+    snprintf(next, sizeof next, "%s",
+             json_string_value(json_object_get(j, "kid")));
+  json_decref(j);
+  T_OK(next[0] != '\0');
+  t0 = now_s();
+  for (i = 0, n = 0; i < 60 && n != 2; i++) {
+    free(jwks_b);
+    n = jwks_at(b, 1, &jwks_b);
+    if (n != 2)
+      usleep(100 * 1000);
+  }
+  printf("# B published the rotated key after %.1f s\n", now_s() - t0);
+  T_EQ_INT(n, 2);
+  T_OK(jwks_b && strstr(jwks_b, next) && strstr(jwks_b, kid_a));
+  free(jwks_b);
+  jwks_b = NULL;
+  /* until the next key's not_before the old key still signs, on B too */
+  tok = token_at(b, 1, csrf, kid_b);
+  T_EQ_STR(kid_b, kid_a);
+  free(tok);
+  /* compromise: --now on A's configuration; B signs with the new key */
+  T_EQ_INT(keys_cli(&A, &out, "rotate", "--now", "--json"), 0);
+  j = json_loads(out.data ? out.data : "", 0, NULL);
+  if (j && json_string_value(json_object_get(j, "kid")))
+    snprintf(now_kid, sizeof now_kid, "%s",
+             json_string_value(json_object_get(j, "kid")));
+  json_decref(j);
+  T_OK(now_kid[0] != '\0');
+  t0 = now_s();
+  tok = NULL;
+  for (i = 0; i < 60; i++) {
+    free(tok);
+    tok = token_at(b, 1, csrf, kid_b);
+    if (tok && strcmp(kid_b, now_kid) == 0)
+      break;
+    usleep(100 * 1000);
+  }
+  printf("# B signed with the new key after %.1f s\n", now_s() - t0);
+  T_EQ_STR(kid_b, now_kid);
+  /* A's JWKS has only the new key, and it verifies B's token */
+  T_EQ_INT(jwks_at(b, 0, &jwks_a), 1);
+  T_OK(jwks_a && strstr(jwks_a, now_kid) && !strstr(jwks_a, kid_a));
+  if (tok && jwks_a)
+    T_EQ_ERR(gate_on(jwks_a, tok), DOOR_OK);
+  free(tok);
+  free(jwks_a);
+  T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE alg = 'ES256' "
+                    "AND NOT retired"),
+           1);
+  /* nothing in clear in the database */
+  T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE "
+                    "position('PRIVATE KEY'::bytea in private_pem) > 0"),
+           0);
+  free(csrf);
+done:
+  door__buf_free(&out);
+  bh_resp_free(&r);
+  bh_browser_free(b);
+}
+
 static void *run_logins(void *arg) {
   worker *w = arg;
   bh_browser *b = bh_browser_new(&A, 0);
@@ -541,9 +766,13 @@ static void test_teardown(void) {
 
 int main(int argc, char **argv) {
   static const t_case cases[] = {
-      T_CASE(test_setup),         T_CASE(test_cross_instance),
-      T_CASE(test_replay_across), T_CASE(test_concurrent_first_logins),
-      T_CASE(test_postgres_down), T_CASE(test_teardown),
+      T_CASE(test_setup),
+      T_CASE(test_cross_instance),
+      T_CASE(test_replay_across),
+      T_CASE(test_keys_shared),
+      T_CASE(test_concurrent_first_logins),
+      T_CASE(test_postgres_down),
+      T_CASE(test_teardown),
   };
   signal(SIGPIPE, SIG_IGN);
   g_argc = argc;
