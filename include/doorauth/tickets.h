@@ -57,20 +57,27 @@
  * exp = now + min(token_lifetime, end - now, ticket's valid_until - now),
  * jti (128 random bits, base64url).
  *
- * Keys, in the state directory ([broker] state_dir):
- *   signing-keys/index.json   kid, alg, created_at, not_before, retire_at
- *   signing-keys/KID.pem      the private key (PKCS#8), mode 0600
- *   pairwise.key              32 random bytes (base64url), mode 0600
- * made at the first door_tickets_new, never in the repository.  kid is the
- * RFC 7638 thumbprint.  The key that signs is the newest one whose
- * not_before has passed; the JWKS holds every key until its retire_at.
- * Rotation publishes the new key `prepublish` seconds before it signs
- * (longer than the JWKS max-age, so caching gates have it), and keeps the
- * old one published until its last token has expired (the new key's
- * not_before + the longest token lifetime + 2 minutes).  Keys past
- * retire_at are deleted.  Several processes may share a state directory
- * (an flock serialises changes); a running broker picks up a rotation made
- * by `door-broker keys rotate` within seconds.
+ * Keys, in the store ([store] url, shared by every broker instance): the
+ * signing keys and the pairwise key (32 random bytes) are rows of the
+ * signing_keys table, their private parts sealed with AES-256-GCM under
+ * HKDF-SHA256([broker] cookie_key, "doorauth tickets: keys at rest v1"),
+ * bound to the row's kid and alg: a copy of the database alone gives no
+ * key.  Made at the first door_tickets_new, once however many brokers
+ * start together (one serialised transaction; the others read the winner's
+ * key).  kid is the RFC 7638 thumbprint.  The key that signs is the newest
+ * one whose not_before has passed; the JWKS holds every key until its
+ * retire_at.  Rotation publishes the new key `prepublish` seconds before it
+ * signs (longer than the JWKS max-age, so caching gates have it), and keeps
+ * the old one published until its last token has expired (the new key's
+ * not_before + the longest token lifetime + 2 minutes); then it is marked
+ * retired in the store.  Every door_tickets reads the keys again every
+ * key_refresh seconds (and at once when none of its keys signs), so a
+ * rotation made by `door-broker keys rotate` on any instance is taken up
+ * by all within that time; when the store cannot be read, the keys in hand
+ * stay in use.  A key ring in [broker] state_dir (pairwise.key,
+ * signing-keys/index.json, signing-keys/KID.pem: earlier versions) is
+ * imported into the store once at start (logged; the index and the
+ * pairwise key file are renamed *.imported), keeping kids and subjects.
  *
  * Threading: after door_tickets_new returns, every function may be called
  * from any number of threads at once; door_tickets_free must not race with
@@ -129,10 +136,14 @@ typedef struct door_tickets_options {
 /* Zeroes `o`: every field takes its default. */
 void door_tickets_options_init(door_tickets_options *o);
 
-/* Loads the signing keys and the pairwise key from the state directory,
- * making them (and the directories, mode 0700) when missing.  `cfg` is
- * only read during the call.  DOOR_EIO for file system failures,
- * DOOR_ECONFIG_MISSING without a state directory or issuer. */
+/* Opens its own handle on the store (at most 2 connections), imports a
+ * state directory's keys once, reads the signing keys and the pairwise
+ * key, making them when missing (see above).  `cfg` is only read during
+ * the call.  DOOR_ECONFIG_MISSING without a store URL, an issuer or a
+ * cookie_key; DOOR_ETICKETS_KEY_SEAL when a stored key does not open with
+ * this cookie_key; the store's errors (DOOR_ESTORE_UNAVAILABLE, ...);
+ * DOOR_EIO, DOOR_EJSON, DOOR_EJWK_INVALID, DOOR_EINVAL for a state
+ * directory that cannot be imported (nothing is imported then). */
 door_err door_tickets_new(const struct door_config *cfg,
                           const door_tickets_options *o, door_tickets **out,
                           door_detail *d);

@@ -3,9 +3,10 @@
  *   keys list [--json]
  *   keys rotate [--now] [--json]
  *
- * Both go through the tickets library on the state directory of
- * [broker] state_dir (door_tickets_keys_list, door_tickets_keys_rotate);
- * a broker serving the same directory picks a rotation up within a second.
+ * Both go through the tickets library on the keys in the store of
+ * [store] url (door_tickets_keys_list, door_tickets_keys_rotate); every
+ * broker serving that store picks a rotation up within its key refresh
+ * interval (2 s).
  * `rotate --now` is for a compromised key: the new key signs at once and
  * every other key is withdrawn.  Exit 0 on success, 1 on failure, 2 for
  * usage.
