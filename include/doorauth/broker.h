@@ -351,7 +351,9 @@ door_err door_broker_account_unlink(door_broker *b, const char *account_id,
 door_err door_broker_account_delete(door_broker *b, const char *account_id,
                                     char **out, door_detail *d);
 
-/* Deletes expired sessions and one-time keys.  Call every few minutes. */
+/* Deletes expired sessions and one-time keys, and the transmission
+ * records older than [store] transmission_retention (default 90 days).
+ * Call every few minutes. */
 door_err door_broker_maintenance(door_broker *b, door_detail *d);
 /* DOOR_OK when the store answers. */
 door_err door_broker_health(door_broker *b, door_detail *d);

@@ -264,6 +264,17 @@ door_err door_broker_maintenance(door_broker *b, door_detail *d) {
   if (!err)
     err = DOOR__ST(b, t0, DOOR_M_ST_ADMIN,
                    door__store_states_purge(b->store, now, NULL, d));
+  if (!err) {
+    /* Transmission records older than [store] transmission_retention. */
+    door__bgen *g = door__bgen_get(b);
+    int64_t keep = g->cfg->store.transmission_retention;
+    uint64_t n = 0;
+    door__bgen_put(g);
+    if (keep > 0)
+      err = DOOR__ST(
+          b, t0, DOOR_M_ST_ADMIN,
+          door__store_transmissions_purge(b->store, now - keep, &n, d));
+  }
   return err;
 }
 

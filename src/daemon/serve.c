@@ -10,7 +10,8 @@
  *   SIGTERM, SIGINT  stop accepting, let requests in flight finish (up to
  *                    DOOR_D_GRACE seconds), exit 0.
  * Every DOOR_D_MAINT seconds the main thread also purges expired sessions
- * and one-time keys.
+ * and one-time keys, and transmission records past [store]
+ * transmission_retention (door_broker_maintenance).
  */
 #include "daemon/daemon.h"
 #include "util/config.h"

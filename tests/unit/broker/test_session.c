@@ -384,7 +384,37 @@ static void test_replay_guard_is_shared_through_the_store(void) {
   t_env_free(&env);
 }
 
+/* door_broker_maintenance purges transmission records past [store]
+ * transmission_retention (default 90 days) and keeps the newer ones. */
+static void test_maintenance_purges_old_transmissions(void) {
+  door_store_transmission_new t[3];
+  door_store_counts c;
+  int i;
+  t_env_make(&env, "https://door.example/");
+  memset(t, 0, sizeof t);
+  for (i = 0; i < 3; i++) {
+    t[i].provider = "daccount";
+    t[i].endpoint = "token";
+    t[i].fields_json = "[\"code\"]";
+    t[i].purpose = "login";
+    t[i].outcome = "ok";
+  }
+  t[0].at = env.now - 91 * 86400; /* past the retention */
+  t[1].at = env.now - 89 * 86400;
+  t[2].at = env.now;
+  T_EQ_ERR(door__store_transmissions_append(env.b->store, t, 3, NULL), DOOR_OK);
+  T_EQ_ERR(door_broker_maintenance(env.b, NULL), DOOR_OK);
+  T_EQ_ERR(door__store_counts(env.b->store, env.now, &c, NULL), DOOR_OK);
+  T_EQ_INT(c.transmissions, 2);
+  env.now += 2 * 86400; /* the 89-day-old one crosses 90 days */
+  T_EQ_ERR(door_broker_maintenance(env.b, NULL), DOOR_OK);
+  T_EQ_ERR(door__store_counts(env.b->store, env.now, &c, NULL), DOOR_OK);
+  T_EQ_INT(c.transmissions, 1);
+  t_env_free(&env);
+}
+
 T_MAIN(T_CASE(test_cookie_attributes_https),
+       T_CASE(test_maintenance_purges_old_transmissions),
        T_CASE(test_cookie_attributes_plain_http),
        T_CASE(test_session_ids_are_random_and_hashed), T_CASE(test_csrf_tokens),
        T_CASE(test_logout_hint_is_bound_to_the_session),
