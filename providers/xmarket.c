@@ -11,7 +11,6 @@
  * for the entitlement check.
  */
 #include "doorauth/provider.h"
-#include "http/http.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/json.h"
@@ -118,13 +117,12 @@ static door_err door__xm_fail(door_detail *d, const char *where,
   return door_detail_set(d, DOOR_EENTITLEMENT, where, what, hint);
 }
 
-static door_err door__xm_status(const door_http_response *resp,
-                                door_detail *d) {
-  if (resp->status == 401)
+static door_err door__xm_status(long status, door_detail *d) {
+  if (status == 401)
     return door__xm_fail(d, "tickets_endpoint",
                          "XMarket no longer accepts this sign-in",
                          "sign in with XMarket again");
-  if (resp->status == 403)
+  if (status == 403)
     return door__xm_fail(d, "tickets_endpoint",
                          "the XMarket sign-in does not allow reading "
                          "tickets (tickets scope missing)",
@@ -206,40 +204,38 @@ static door_err door__xm_entitlement(const void *state,
                                      const char *event_id,
                                      door_entitlement *out, door_detail *d) {
   const door_xmarket *st = state;
-  door_http_request req;
-  door_http_response resp;
-  door_buf url;
+  door_provider_request rq;
+  door_kvlist q;
+  door_buf body;
+  long status = 0;
   door_err err;
-  memset(&resp, 0, sizeof resp);
   memset(out, 0, sizeof *out);
-  door__buf_init(&url, 8192);
-  err = door__buf_puts(&url, st->tickets_endpoint);
-  if (!err)
-    err = door__buf_putc(&url, strchr(st->tickets_endpoint, '?') ? '&' : '?');
-  if (!err)
-    err = door__form_append(&url, "event_id", event_id);
+  door__kvlist_init(&q);
+  door__buf_init(&body, DOOR_TICKETS_MAX + 1);
+  err = door__kvlist_add(&q, "event_id", event_id);
   if (err)
     goto out;
-  door__http_request_init(&req);
-  req.method = DOOR_HTTP_GET;
-  req.url = door__buf_str(&url);
-  req.bearer_token = access_token;
-  err = door__http_do(call->http, &req, &resp, d);
+  memset(&rq, 0, sizeof rq);
+  rq.endpoint = DOOR_TX_TICKETS;
+  rq.url = st->tickets_endpoint;
+  rq.query = &q;
+  rq.bearer_token = access_token;
+  err = call->send(call, &rq, &status, &body, d);
   if (err)
     goto out;
-  if (resp.status != 200) {
-    err = door__xm_status(&resp, d);
+  if (status != 200) {
+    err = door__xm_status(status, d);
     goto out;
   }
-  err = door__xm_parse(resp.body.data ? resp.body.data : "", resp.body.len,
-                       event_id, call->now, out, d);
+  err = door__xm_parse(body.data ? body.data : "", body.len, event_id,
+                       call->now, out, d);
   if (!err)
     door__log(call->log, DOOR_LOG_INFO, "entitlement.checked", "provider",
               call->settings->name, "event_id", event_id, "entitled",
               out->entitled ? "yes" : "no", NULL);
 out:
-  door__http_response_free(&resp);
-  door__buf_free(&url);
+  door__kvlist_free(&q);
+  door__buf_free(&body);
   return err;
 }
 

@@ -9,7 +9,7 @@
  *   2. the browser returns to the provider's callback, whose URL is
  *      door_login_redirect_uri() ("<public_url>/callback/<provider>"):
  *      door_login_finish(rp, provider, raw_query, raw_cookie_header,
- *                        &result, &d)
+ *                        tx, &result, &d)
  *        -> always send Set-Cookie: result.clear_cookie when it is not NULL
  *           (also on failure); on success map (issuer, subject) to an
  *           account and go to result.return_to.
@@ -65,7 +65,8 @@
  * secrets).
  *
  * Threading: after door_rp_new returns, door_login_begin,
- * door_login_finish, door_login_redirect_uri and door_rp_entitlement may be
+ * door_login_finish, door_login_redirect_uri, door_rp_entitlement and
+ * door_rp_refresh may be
  * called from any number of threads at once on one door_rp.  door_rp_free
  * must not race with any other call.  Caches (discovery, JWKS) are shared
  * by the threads; one fetch at a time per document.
@@ -77,6 +78,7 @@
 #define DOORAUTH_LOGIN_H
 
 #include "doorauth/error.h"
+#include "doorauth/privacy.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -146,6 +148,9 @@ typedef struct door_login_params {
   const char *link_account; /* opaque, sealed with the login; NULL: none */
   const char *login_hint;   /* optional OIDC login_hint */
   const char *prompt;       /* optional OIDC prompt ("login", ...) */
+  /* The authorization redirect's record is appended here (field names,
+   * never values; doorauth/privacy.h).  NULL: not recorded. */
+  door_txlog *tx;
 } door_login_params;
 
 typedef struct door_login_start {
@@ -189,10 +194,12 @@ typedef struct door_login_result {
 } door_login_result;
 
 /* `query`: the raw query string of the callback, without '?'.
- * `cookie_header`: the raw Cookie request header (NULL: none). */
+ * `cookie_header`: the raw Cookie request header (NULL: none).
+ * `tx`: the records of the calls made to the provider (token, userinfo;
+ * doorauth/privacy.h) are appended here; NULL: not recorded. */
 door_err door_login_finish(door_rp *rp, const char *provider, const char *query,
-                           const char *cookie_header, door_login_result *out,
-                           door_detail *d);
+                           const char *cookie_header, door_txlog *tx,
+                           door_login_result *out, door_detail *d);
 void door_login_result_clear(door_login_result *r);
 
 /* ---- entitlement (ticketed events) ------------------------------------------
@@ -209,7 +216,31 @@ typedef struct door_entitlement {
 
 door_err door_rp_entitlement(door_rp *rp, const char *provider,
                              const char *access_token, const char *event_id,
-                             door_entitlement *out, door_detail *d);
+                             door_txlog *tx, door_entitlement *out,
+                             door_detail *d);
+
+/* ---- refresh (RFC 6749 section 6) ---------------------------------------
+ * Trades `refresh_token` for new tokens at the provider's token endpoint
+ * (grant_type=refresh_token, the client authentication of the code
+ * exchange, the provider's token_request hook applied), through the
+ * outbound path (endpoint "refresh").  `out` gets the new access token,
+ * expires_at, scope, and the refresh token: the rotated one when the
+ * provider sent one, else a copy of `refresh_token`.  An ID token in the
+ * answer is validated (OIDC Core 12.2): signature with the pinned
+ * algorithms, iss, aud, azp, exp, iat, no nonce requirement, and with
+ * door_rp_refresh_expect its sub must be `subject` (IDT_SUB otherwise).
+ * Errors: TOKEN_ERROR (invalid_grant: the refresh token is expired or
+ * revoked: sign in again), the HTTP codes, TOKEN_RESPONSE, the ID-token
+ * codes, PRIVACY_UNLISTED.  Release `out` with door_login_tokens_clear. */
+door_err door_rp_refresh(door_rp *rp, const char *provider,
+                         const char *refresh_token, door_txlog *tx,
+                         door_login_tokens *out, door_detail *d);
+door_err door_rp_refresh_expect(door_rp *rp, const char *provider,
+                                const char *refresh_token, const char *subject,
+                                door_txlog *tx, door_login_tokens *out,
+                                door_detail *d);
+/* Wipes and frees the tokens. */
+void door_login_tokens_clear(door_login_tokens *t);
 
 /* ---- messages for people ----------------------------------------------------
  * Writes a sentence for the person at the browser about `err`, naming the

@@ -22,12 +22,14 @@
  *   authorize_params  add or replace parameters of the authorization URL
  *   token_request     change the token endpoint URL, the client
  *                     authentication method or the form before the code
- *                     exchange
+ *                     exchange and the refresh grant (form grant_type
+ *                     tells which)
  *   normalize_claims  rewrite provider-specific claim names in the merged
  *                     ID-token and userinfo claims
  *   describe_error    plain words for the provider's non-standard error
  *                     codes (authorization and token errors)
- *   entitlement       ticket check for an event (DOOR_PCAP_ENTITLEMENT)
+ *   entitlement       ticket check for an event (DOOR_PCAP_ENTITLEMENT),
+ *                     sent through door_provider_call.send
  *   release           free what configure allocated in the state
  *
  * Threading: after configure, hooks receive a const state and may be called
@@ -52,7 +54,6 @@ extern "C" {
 struct door_provider_config; /* the [provider "NAME"] section */
 struct door_kvlist;          /* decoded name/value pairs (util/url.h) */
 struct door_buf;             /* a capped buffer (util/buf.h) */
-struct door_http;            /* the outbound client (http/http.h) */
 struct door_log;
 
 /* Capabilities. */
@@ -101,13 +102,32 @@ typedef struct door_token_request {
   struct door_kvlist *form;
 } door_token_request;
 
-/* What a hook that calls the provider gets to call it with. */
-typedef struct door_provider_call {
-  struct door_http *http;
+/* A request a hook asks the core to send (a GET): the core checks every
+ * field against the provider's manifest for `endpoint` (the query's names
+ * and "header:Authorization" for the bearer token), refuses an unlisted one
+ * with DOOR_EPRIVACY_UNLISTED before anything leaves, and records it. */
+typedef struct door_provider_request {
+  door_tx_endpoint endpoint;
+  const char *url;                 /* without the query parameters */
+  const struct door_kvlist *query; /* query parameters; NULL: none */
+  const char *bearer_token;        /* Authorization: Bearer; NULL: none */
+} door_provider_request;
+
+/* What a hook that calls the provider gets to call it with.  Hooks never
+ * see the HTTP client: `send` is the core's outbound path. */
+typedef struct door_provider_call door_provider_call;
+struct door_provider_call {
+  /* Sends rq; *status gets the HTTP status (0: no answer), the body is
+   * appended to `body` (capped by its max).  DOOR_OK when an answer came,
+   * whatever its status; DOOR_EPRIVACY_UNLISTED, the HTTP_* codes. */
+  door_err (*send)(const door_provider_call *call,
+                   const door_provider_request *rq, long *status,
+                   struct door_buf *body, door_detail *d);
+  void *send_ud; /* the core's */
   const struct door_log *log;
   const door_provider_settings *settings;
   int64_t now;
-} door_provider_call;
+};
 
 typedef struct door_provider_ops {
   const char *type; /* the configuration's `type` value */

@@ -216,7 +216,7 @@ static char *door__logout_target(door_broker *b, door__bgen *g,
     idt = NULL; /* logout without a hint: the provider may ask */
   }
   if (door__rp_end_session_url(g->rp, s->provider, ep, idt, post_logout, NULL,
-                               &u) == DOOR_OK)
+                               NULL, &u, NULL) == DOOR_OK)
     url = door__buf_detach(&u);
 out:
   free(ep);

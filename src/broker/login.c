@@ -417,7 +417,7 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
   g = door__bgen_get(b);
   if (!query)
     query = "";
-  err = door_login_finish(g->rp, provider, query, cookie_header, &r, d);
+  err = door_login_finish(g->rp, provider, query, cookie_header, NULL, &r, d);
   guarded = door__state_key(b, query, &key, &key_expires) == DOOR_OK;
   if (r.clear_cookie && !door__buf_puts(&c, r.clear_cookie) &&
       door__reply_cookie(out, &c) != DOOR_OK && !err)

@@ -1,5 +1,6 @@
 /* Begin a login: the authorization URL and the sealed pending-login
  * cookie that binds it to this browser. */
+#include "oidc/outbound.h"
 #include "oidc/rp_int.h"
 
 #include <openssl/crypto.h>
@@ -95,10 +96,10 @@ static void door__secrets_free(door_begin_secrets *s) {
 
 static door_err door__auth_url(door_provider *p, const door_meta *meta,
                                const door_login_params *lp,
-                               const door_begin_secrets *sec, door_buf *url) {
+                               const door_begin_secrets *sec, door_buf *url,
+                               door_detail *d) {
   door_kvlist q;
   door_buf scope;
-  size_t i;
   door_err err;
   door__kvlist_init(&q);
   door__buf_init(&scope, 4096);
@@ -127,12 +128,10 @@ static door_err door__auth_url(door_provider *p, const door_meta *meta,
   if (p->ops->authorize_params &&
       (err = p->ops->authorize_params(p->state, &p->s, &q, NULL)))
     goto out;
-  err = door__buf_puts(url, meta->m.authorization_endpoint);
-  if (!err)
-    err = door__buf_putc(
-        url, strchr(meta->m.authorization_endpoint, '?') ? '&' : '?');
-  for (i = 0; !err && i < q.n; i++)
-    err = door__form_append(url, q.items[i].name, q.items[i].value);
+  /* Every parameter, the core's and the hooks', checked against the
+   * manifest before the URL exists. */
+  err = door__outbound_redirect(
+      p, DOOR_TX_AUTHORIZE, meta->m.authorization_endpoint, &q, lp->tx, url, d);
 out:
   door__kvlist_free(&q);
   door__buf_free(&scope);
@@ -191,7 +190,7 @@ door_err door_login_begin(door_rp *rp, const door_login_params *lp,
       (err = door__oidc_random_b64(32, &sec.verifier)) ||
       (err = door__challenge(door__buf_str(&sec.verifier), &sec.challenge)))
     goto out;
-  err = door__auth_url(p, meta, lp, &sec, &url);
+  err = door__auth_url(p, meta, lp, &sec, &url, d);
   if (err)
     goto out;
   memset(&pend, 0, sizeof pend);

@@ -1,6 +1,7 @@
 /* RP-Initiated Logout 1.0: the provider's end_session_endpoint and the URL
  * a browser is sent to; key-set fetch counters (see oidc/logout.h). */
 #include "oidc/logout.h"
+#include "oidc/outbound.h"
 #include "oidc/rp_int.h"
 #include "util/json.h"
 
@@ -43,8 +44,8 @@ door_err door__rp_end_session_endpoint(door_rp *rp, const char *provider,
   door__buf_init(&body, DOOR_HTTP_MAX_RESPONSE_BYTES);
   err = door__es_discovery_url(p, &url);
   if (!err)
-    err = door__fetch_json_doc(p, door__buf_str(&url), "discovery", &body,
-                               &max_age, d);
+    err = door__fetch_json_doc(p, DOOR_TX_DISCOVERY, door__buf_str(&url),
+                               "discovery", &body, &max_age, d);
   if (!err)
     err = door__json_parse(body.data ? body.data : "", body.len,
                            DOOR_JSON_DEPTH_DEFAULT, &doc, d);
@@ -79,29 +80,27 @@ door_err door__rp_end_session_url(const door_rp *rp, const char *provider,
                                   const char *endpoint,
                                   const char *id_token_hint,
                                   const char *post_logout_redirect_uri,
-                                  const char *state, door_buf *out) {
-  const door_provider *p = rp ? door__rp_provider(rp, provider) : NULL;
-  door_buf q;
+                                  const char *state, door_txlog *tx,
+                                  door_buf *out, door_detail *d) {
+  door_provider *p = rp ? door__rp_provider(rp, provider) : NULL;
+  door_kvlist q;
   door_err err = DOOR_OK;
   if (!p || !endpoint)
     return DOOR_EINVAL;
-  door__buf_init(&q, out->max);
+  door__kvlist_init(&q);
   if (id_token_hint)
-    err = door__form_append(&q, "id_token_hint", id_token_hint);
+    err = door__kvlist_add(&q, "id_token_hint", id_token_hint);
   if (!err)
-    err = door__form_append(&q, "client_id", p->s.client_id);
+    err = door__kvlist_add(&q, "client_id", p->s.client_id);
   if (!err && post_logout_redirect_uri)
-    err = door__form_append(&q, "post_logout_redirect_uri",
-                            post_logout_redirect_uri);
+    err = door__kvlist_add(&q, "post_logout_redirect_uri",
+                           post_logout_redirect_uri);
   if (!err && state)
-    err = door__form_append(&q, "state", state);
+    err = door__kvlist_add(&q, "state", state);
   if (!err)
-    err = door__buf_puts(out, endpoint);
-  if (!err)
-    err = door__buf_putc(out, strchr(endpoint, '?') ? '&' : '?');
-  if (!err)
-    err = door__buf_append(out, q.data, q.len);
-  door__buf_free(&q);
+    err = door__outbound_redirect(p, DOOR_TX_END_SESSION, endpoint, &q, tx, out,
+                                  d);
+  door__kvlist_free(&q);
   return err;
 }
 

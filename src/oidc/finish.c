@@ -237,8 +237,8 @@ static door_err door__fill_result(door_rp *rp, door_provider *p,
 }
 
 door_err door_login_finish(door_rp *rp, const char *provider, const char *query,
-                           const char *cookie_header, door_login_result *out,
-                           door_detail *d) {
+                           const char *cookie_header, door_txlog *tx,
+                           door_login_result *out, door_detail *d) {
   door_callback cb;
   door_pending pend;
   door_provider *p = NULL;
@@ -270,7 +270,7 @@ door_err door_login_finish(door_rp *rp, const char *provider, const char *query,
   if ((err = door__provider_meta(p, &meta, d)) ||
       (err = door__check_iss(p, meta, &cb, d)))
     goto out;
-  if ((err = door__token_exchange(p, meta, cb.code, &pend, &tr, d)))
+  if ((err = door__token_exchange(p, meta, cb.code, &pend, tx, &tr, d)))
     goto out;
   if (tr.id_token) {
     memset(&e, 0, sizeof e);
@@ -292,10 +292,10 @@ door_err door_login_finish(door_rp *rp, const char *provider, const char *query,
                           "the provider did not identify the user", NULL);
     goto out;
   }
-  if (p->s.userinfo &&
-      (err = door__userinfo_fetch(
-           p, meta, tr.access_token,
-           json_string_value(json_object_get(claims, "sub")), &userinfo, d)))
+  if (p->s.userinfo && (err = door__userinfo_fetch(
+                            p, meta, tr.access_token,
+                            json_string_value(json_object_get(claims, "sub")),
+                            tx, &userinfo, d)))
     goto out;
   err = door__fill_result(rp, p, &pend, &tr, claims, userinfo, out);
   if (err)

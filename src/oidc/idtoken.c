@@ -182,7 +182,8 @@ door_err door__idtoken_validate(const char *token, const door_idt_expect *e,
   size_t n_aud = 0;
   door_err err;
   memset(&jws, 0, sizeof jws);
-  if (!token || !e || !e->issuer || !e->client_id || !e->nonce || !verify)
+  if (!token || !e || !e->issuer || !e->client_id ||
+      (!e->nonce && !e->refresh) || !verify)
     return DOOR_EINVAL;
   err = door__jws_parse(token, strlen(token), &lim, &jws, d);
   if (err)
@@ -221,7 +222,7 @@ door_err door__idtoken_validate(const char *token, const door_idt_expect *e,
     goto out;
   if ((err = door__opt_str(p, "nonce", &nonce, d)))
     goto out;
-  if (!door__oidc_secret_eq(nonce, e->nonce)) {
+  if (e->nonce && !door__oidc_secret_eq(nonce, e->nonce)) {
     err = door__idt_fail(d, DOOR_EIDT_NONCE, "nonce",
                          "the ID token was not made for this sign-in");
     goto out;

@@ -74,12 +74,16 @@ door_err door__rp_end_session_endpoint(door_rp *rp, const char *provider,
 
 /* Appends the RP-initiated logout URL: `endpoint` with id_token_hint (may
  * be NULL), client_id, post_logout_redirect_uri (may be NULL) and state
- * (may be NULL) added to its query. */
+ * (may be NULL) added to its query, through the outbound path (endpoint
+ * end_session: a field the manifest does not list refuses the URL with
+ * DOOR_EPRIVACY_UNLISTED); the redirect's record goes to tx (NULL: not
+ * recorded). */
 door_err door__rp_end_session_url(const door_rp *rp, const char *provider,
                                   const char *endpoint,
                                   const char *id_token_hint,
                                   const char *post_logout_redirect_uri,
-                                  const char *state, door_buf *out);
+                                  const char *state, door_txlog *tx,
+                                  door_buf *out, door_detail *d);
 
 /* Key-set fetches made so far for `provider` (0 for an unknown one). */
 uint64_t door__rp_jwks_fetches(door_rp *rp, const char *provider);

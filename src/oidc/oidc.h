@@ -190,6 +190,9 @@ typedef struct door_idt_expect {
   int64_t now;
   int64_t leeway;  /* seconds, for exp, iat and nbf */
   int64_t max_age; /* iat not older than this; 0: no limit */
+  /* An ID token of a refresh answer (OIDC Core 12.2): nonce may be NULL,
+   * then a nonce in the token is not compared. */
+  int refresh;
 } door_idt_expect;
 
 /* Verifies the signature of a parsed JWS (the token's alg is already known

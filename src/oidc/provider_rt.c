@@ -94,8 +94,8 @@ static door_err door__meta_fetch(void *ud, void **out, int64_t *max_age,
   if (p->s.discovery) {
     err = door__discovery_url(p, &url);
     if (!err)
-      err = door__fetch_json_doc(p, door__buf_str(&url), "discovery", &body,
-                                 max_age, d);
+      err = door__fetch_json_doc(p, DOOR_TX_DISCOVERY, door__buf_str(&url),
+                                 "discovery", &body, max_age, d);
     if (!err)
       err = door__discovery_parse(
           body.data ? body.data : "", body.len, p->s.issuer,
@@ -147,7 +147,8 @@ static door_err door__jwks_fetch(void *ud, void **out, int64_t *max_age,
                           "configure jwks_uri");
     goto out;
   }
-  err = door__fetch_json_doc(p, m->m.jwks_uri, "jwks_uri", &body, max_age, d);
+  err = door__fetch_json_doc(p, DOOR_TX_JWKS, m->m.jwks_uri, "jwks_uri", &body,
+                             max_age, d);
   if (!err)
     err = door__jwks_parse(body.data ? body.data : "", body.len, &set, d);
   if (!err)

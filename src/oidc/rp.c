@@ -1,5 +1,6 @@
 /* The relying-party context: configuration, HTTP client, replay guard,
  * cookie key and the configured providers. */
+#include "oidc/outbound.h"
 #include "oidc/rp_int.h"
 
 #include <openssl/crypto.h>
@@ -197,13 +198,15 @@ door_err door_login_redirect_uri(const door_rp *rp, const char *provider,
 
 door_err door_rp_entitlement(door_rp *rp, const char *provider,
                              const char *access_token, const char *event_id,
-                             door_entitlement *out, door_detail *d) {
-  door_provider *p = door__rp_provider(rp, provider);
+                             door_txlog *tx, door_entitlement *out,
+                             door_detail *d) {
+  door_provider *p = rp ? door__rp_provider(rp, provider) : NULL;
   door_provider_call call;
+  door_outbound_hook hook;
   door_err err;
   if (out)
     memset(out, 0, sizeof *out);
-  if (!out || !access_token || !event_id)
+  if (!rp || !out || !access_token || !event_id)
     return DOOR_EINVAL;
   if (!p)
     return door_detail_set(d, DOOR_EPROVIDER_UNKNOWN, provider,
@@ -211,7 +214,11 @@ door_err door_rp_entitlement(door_rp *rp, const char *provider,
   if (!p->ops->entitlement || !(p->ops->caps & DOOR_PCAP_ENTITLEMENT))
     return door_detail_set(d, DOOR_EUNSUPPORTED, provider,
                            "this provider has no ticket check", NULL);
-  call.http = rp->http;
+  hook.p = p;
+  hook.tx = tx;
+  memset(&call, 0, sizeof call);
+  call.send = door__outbound_hook_send;
+  call.send_ud = &hook;
   call.log = rp->log;
   call.settings = &p->s;
   call.now = door__rp_now(rp);

@@ -97,16 +97,24 @@ door_err door__client_key_load(door_provider *p, door_detail *d);
 door_err door__client_assertion(door_provider *p, const char *token_url,
                                 door_kvlist *form, door_detail *d);
 
-/* token.c: the code exchange and userinfo. */
+/* token.c: the code exchange, the refresh grant's POST and userinfo,
+ * recorded in tx (NULL: not recorded). */
 door_err door__token_exchange(door_provider *p, const door_meta *meta,
                               const char *code, const door_pending *pend,
-                              door_token_response *out, door_detail *d);
+                              door_txlog *tx, door_token_response *out,
+                              door_detail *d);
+/* Client authentication, the token_request hook and the POST of `form` to
+ * the token endpoint as outbound endpoint e; parses a 200 answer. */
+door_err door__token_post(door_provider *p, const door_meta *meta,
+                          door_tx_endpoint e, door_kvlist *form,
+                          int require_id_token, door_txlog *tx,
+                          door_token_response *out, door_detail *d);
 door_err door__userinfo_fetch(door_provider *p, const door_meta *meta,
                               const char *access_token, const char *sub,
-                              json_t **out, door_detail *d);
-/* Fetches a JSON document with GET (discovery, JWKS). */
-door_err door__fetch_json_doc(door_provider *p, const char *url,
-                              const char *what, door_buf *body,
+                              door_txlog *tx, json_t **out, door_detail *d);
+/* Fetches a JSON document with GET (discovery, JWKS: endpoint e). */
+door_err door__fetch_json_doc(door_provider *p, door_tx_endpoint e,
+                              const char *url, const char *what, door_buf *body,
                               int64_t *max_age, door_detail *d);
 
 /* A failure of the login, logged with its detail (never secrets). */

@@ -1,5 +1,7 @@
 /* Back-channel calls of a login: documents (discovery, JWKS), the code
- * exchange with client authentication, and userinfo. */
+ * exchange and the refresh grant with client authentication, and
+ * userinfo; all through the outbound path (oidc/outbound.h). */
+#include "oidc/outbound.h"
 #include "oidc/rp_int.h"
 
 #include <openssl/crypto.h>
@@ -28,16 +30,16 @@ static door_err door__status_fail(door_detail *d, const char *what_doc,
                          "try again later");
 }
 
-door_err door__fetch_json_doc(door_provider *p, const char *url,
-                              const char *what, door_buf *body,
+door_err door__fetch_json_doc(door_provider *p, door_tx_endpoint e,
+                              const char *url, const char *what, door_buf *body,
                               int64_t *max_age, door_detail *d) {
-  door_http_request req;
+  door_outbound o;
   door_http_response resp;
   door_err err;
-  door__http_request_init(&req);
-  req.method = DOOR_HTTP_GET;
-  req.url = url;
-  err = door__http_do(p->rp->http, &req, &resp, d);
+  memset(&o, 0, sizeof o);
+  o.endpoint = e;
+  o.url = url;
+  err = door__outbound_call(p, &o, &resp, d);
   if (err)
     goto out;
   if (resp.status != 200) {
@@ -66,14 +68,6 @@ static char *door__form_encoded(const char *s, size_t len) {
   return door__buf_detach(&b);
 }
 
-static door_err door__form_body(const door_kvlist *form, door_buf *out) {
-  size_t i;
-  door_err err = DOOR_OK;
-  for (i = 0; !err && i < form->n; i++)
-    err = door__form_append(out, form->items[i].name, form->items[i].value);
-  return err;
-}
-
 static void door__wipe_kvlist(door_kvlist *l) {
   size_t i;
   for (i = 0; i < l->n; i++)
@@ -83,7 +77,7 @@ static void door__wipe_kvlist(door_kvlist *l) {
 
 /* The token endpoint answered with an OAuth error: name it in plain words
  * (the provider's hook knows its own non-standard codes). */
-static door_err door__token_error(door_provider *p,
+static door_err door__token_error(door_provider *p, door_tx_endpoint e,
                                   const door_http_response *resp,
                                   door_detail *d) {
   char error[64], desc[192];
@@ -94,7 +88,11 @@ static door_err door__token_error(door_provider *p,
     return door__status_fail(d, "token endpoint", resp->status);
   if (!(p->ops->describe_error &&
         p->ops->describe_error(p->state, error, &what, &hint))) {
-    if (strcmp(error, "invalid_grant") == 0) {
+    if (strcmp(error, "invalid_grant") == 0 && e == DOOR_TX_REFRESH) {
+      what = "the provider no longer accepts the kept sign-in (refresh "
+             "token expired or revoked)";
+      hint = "sign in again";
+    } else if (strcmp(error, "invalid_grant") == 0) {
       what = "the provider refused the sign-in code (expired or used)";
       hint = "sign in again";
     } else if (strcmp(error, "invalid_client") == 0 ||
@@ -112,33 +110,26 @@ static door_err door__token_error(door_provider *p,
   return door_detail_set(d, DOOR_ETOKEN_ERROR, error, what, hint);
 }
 
-door_err door__token_exchange(door_provider *p, const door_meta *meta,
-                              const char *code, const door_pending *pend,
-                              door_token_response *out, door_detail *d) {
-  door_kvlist form;
-  door_buf endpoint_out, body;
+/* Client authentication, the hook, and the POST of `form` to the token
+ * endpoint as endpoint `e` (token or refresh); parses a 200 answer. */
+door_err door__token_post(door_provider *p, const door_meta *meta,
+                          door_tx_endpoint e, door_kvlist *form,
+                          int require_id_token, door_txlog *tx,
+                          door_token_response *out, door_detail *d) {
+  door_buf endpoint_out;
   door_token_request treq;
-  door_http_request req;
+  door_outbound o;
   door_http_response resp;
   char *user = NULL, *pass = NULL;
   door_err err;
   memset(out, 0, sizeof *out);
-  door__kvlist_init(&form);
-  door__buf_init(&endpoint_out, 4096);
-  door__buf_init(&body, 65536);
   memset(&resp, 0, sizeof resp);
-  if ((err = door__kvlist_add(&form, "grant_type", "authorization_code")) ||
-      (err = door__kvlist_add(&form, "code", code)) ||
-      (err = door__kvlist_add(&form, "redirect_uri", pend->redirect_uri)))
-    goto out;
-  if (pend->code_verifier[0] &&
-      (err = door__kvlist_add(&form, "code_verifier", pend->code_verifier)))
-    goto out;
+  door__buf_init(&endpoint_out, 4096);
   memset(&treq, 0, sizeof treq);
   treq.endpoint = meta->m.token_endpoint;
   treq.endpoint_out = &endpoint_out;
   treq.client_auth = p->s.client_auth;
-  treq.form = &form;
+  treq.form = form;
   if (p->ops->token_request &&
       (err = p->ops->token_request(p->state, &p->s, &treq, d)))
     goto out;
@@ -146,12 +137,12 @@ door_err door__token_exchange(door_provider *p, const door_meta *meta,
     /* aud: the URL the assertion is sent to (after the hook). */
     err = door__client_assertion(
         p, endpoint_out.len ? door__buf_str(&endpoint_out) : treq.endpoint,
-        &form, d);
+        form, d);
     if (err)
       goto out;
   } else if (treq.client_auth == DOOR_CLIENT_SECRET_POST) {
-    if ((err = door_provider_param_set(&form, "client_id", p->s.client_id)) ||
-        (err = door_provider_param_set(&form, "client_secret",
+    if ((err = door_provider_param_set(form, "client_id", p->s.client_id)) ||
+        (err = door_provider_param_set(form, "client_secret",
                                        p->s.client_secret)))
       goto out;
   } else if (treq.client_auth == DOOR_CLIENT_SECRET_BASIC) {
@@ -168,51 +159,68 @@ door_err door__token_exchange(door_provider *p, const door_meta *meta,
                           NULL);
     goto out;
   }
-  if ((err = door__form_body(&form, &body)))
-    goto out;
-  door__http_request_init(&req);
-  req.method = DOOR_HTTP_POST;
-  req.url = endpoint_out.len ? door__buf_str(&endpoint_out) : treq.endpoint;
-  req.body = door__buf_str(&body);
-  req.body_len = body.len;
-  req.basic_user = user;
-  req.basic_password = pass;
-  err = door__http_do(p->rp->http, &req, &resp, d);
+  memset(&o, 0, sizeof o);
+  o.endpoint = e;
+  o.post = 1;
+  o.url = endpoint_out.len ? door__buf_str(&endpoint_out) : treq.endpoint;
+  o.params = form;
+  o.basic_user = user;
+  o.basic_password = pass;
+  o.tx = tx;
+  err = door__outbound_call(p, &o, &resp, d);
   if (err)
     goto out;
   if (resp.status != 200) {
-    err = door__token_error(p, &resp, d);
+    err = door__token_error(p, e, &resp, d);
     goto out;
   }
-  err = door__token_response_parse(
-      resp.body.data ? resp.body.data : "", resp.body.len,
-      (p->ops->caps & DOOR_PCAP_OIDC) != 0, out, d);
+  err = door__token_response_parse(resp.body.data ? resp.body.data : "",
+                                   resp.body.len, require_id_token, out, d);
 out:
   if (resp.body.data)
     OPENSSL_cleanse(resp.body.data, resp.body.len);
   door__http_response_free(&resp);
-  if (body.data)
-    OPENSSL_cleanse(body.data, body.len);
-  door__buf_free(&body);
   door__buf_free(&endpoint_out);
   door__oidc_free_secret(user);
   door__oidc_free_secret(pass);
+  return err;
+}
+
+door_err door__token_exchange(door_provider *p, const door_meta *meta,
+                              const char *code, const door_pending *pend,
+                              door_txlog *tx, door_token_response *out,
+                              door_detail *d) {
+  door_kvlist form;
+  door_err err;
+  memset(out, 0, sizeof *out);
+  door__kvlist_init(&form);
+  if ((err = door__kvlist_add(&form, "grant_type", "authorization_code")) ||
+      (err = door__kvlist_add(&form, "code", code)) ||
+      (err = door__kvlist_add(&form, "redirect_uri", pend->redirect_uri)))
+    goto out;
+  if (pend->code_verifier[0] &&
+      (err = door__kvlist_add(&form, "code_verifier", pend->code_verifier)))
+    goto out;
+  err = door__token_post(p, meta, DOOR_TX_TOKEN, &form,
+                         (p->ops->caps & DOOR_PCAP_OIDC) != 0, tx, out, d);
+out:
   door__wipe_kvlist(&form);
   return err;
 }
 
 door_err door__userinfo_fetch(door_provider *p, const door_meta *meta,
                               const char *access_token, const char *sub,
-                              json_t **out, door_detail *d) {
-  door_http_request req;
+                              door_txlog *tx, json_t **out, door_detail *d) {
+  door_outbound o;
   door_http_response resp;
   door_err err;
   *out = NULL;
-  door__http_request_init(&req);
-  req.method = DOOR_HTTP_GET;
-  req.url = meta->m.userinfo_endpoint;
-  req.bearer_token = access_token; /* in the header, never the query */
-  err = door__http_do(p->rp->http, &req, &resp, d);
+  memset(&o, 0, sizeof o);
+  o.endpoint = DOOR_TX_USERINFO;
+  o.url = meta->m.userinfo_endpoint;
+  o.bearer_token = access_token; /* in the header, never the query */
+  o.tx = tx;
+  err = door__outbound_call(p, &o, &resp, d);
   if (err)
     goto out;
   if (resp.status != 200) {

@@ -278,7 +278,7 @@ static door_err door__tk_entitle(door_tickets *t, door_rp *rp,
   if (!rp)
     return door_detail_set(d, DOOR_EINVAL, provider,
                            "no login context for the ticket check", NULL);
-  return door_rp_entitlement(rp, provider, token, event_id, ent, d);
+  return door_rp_entitlement(rp, provider, token, event_id, NULL, ent, d);
 }
 
 static void door__token_free(char *tok) {

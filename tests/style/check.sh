@@ -62,5 +62,22 @@ never src/gate oidc broker daemon idp providers
 never src/daemon idp gate oidc store jose http providers tickets
 if [ -s "$tmp" ]; then report not-ok "layering: no part reaches what it must not" "$tmp"; else report ok "layering: no part reaches what it must not"; fi
 
+# One outbound path to providers (docs/privacy.md): door__http_do is called
+# only from src/oidc/outbound.c, which checks every field against the
+# provider's transmission manifest first.  Allowed besides: the client itself
+# (src/http), door-idp (src/idp: the test IdP sends back-channel logout
+# tokens to relying parties, never to a provider) and the client's own unit
+# tests.  src/tickets and src/gate fetch the broker's own JWKS with libcurl
+# directly (not a provider call, and they may not reach http).
+: >"$tmp"
+for f in $(echo "$files" | grep -vE '^(src/oidc/outbound\.c|src/http/|src/idp/|tests/unit/http/)' || true); do
+  grep -nE '(^|[^a-z_])door__http_do[[:space:]]*\(' "$f" | sed "s|^|$f: calls door__http_do outside src/oidc/outbound.c: |" >>"$tmp"
+done
+# ...and no library or provider code opens its own libcurl handle.
+for f in $(echo "$files" | grep -E '^(src|providers)/' | grep -vE '^(src/http/|src/tickets/gate_fetch\.c)' || true); do
+  grep -nE 'curl_easy_init[[:space:]]*\(' "$f" | sed "s|^|$f: opens a libcurl handle outside src/http: |" >>"$tmp"
+done
+if [ -s "$tmp" ]; then report not-ok "one outbound path: door__http_do only in src/oidc/outbound.c" "$tmp"; else report ok "one outbound path: door__http_do only in src/oidc/outbound.c"; fi
+
 echo "1..$n"
 exit $failed

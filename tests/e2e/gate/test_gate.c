@@ -152,7 +152,7 @@ static door_err login_with(const char *provider, const char *user,
   T_OK(n < sizeof cookie);
   memcpy(cookie, start.set_cookie, n);
   cookie[n] = '\0';
-  err = door_login_finish(g_rp, provider, q + 1, cookie, r, &d);
+  err = door_login_finish(g_rp, provider, q + 1, cookie, NULL, r, &d);
   if (err)
     printf("# finish %s: %s %s\n", provider, door_err_name(err), d.what);
   e2e_resp_free(&resp);

@@ -303,7 +303,7 @@ static void login(const char *provider, char *kid, size_t cap) {
   memcpy(cookie, s.set_cookie, n);
   cookie[n] = '\0';
   door_login_start_clear(&s);
-  err = door_login_finish(g_rp, provider, query, cookie, &r, &d);
+  err = door_login_finish(g_rp, provider, query, cookie, NULL, &r, &d);
   if (err)
     printf("# finish %s: %s (%s: %s)\n", provider, door_err_name(err), d.where,
            d.what);

@@ -109,15 +109,17 @@ void test_csrf(void) {
   uint64_t mark;
   go_to_provider(g_rp, "generic", "alice", &a);
   mark = log_mark();
-  T_EQ_ERR(door_login_finish(g_rp, "generic", a.query, NULL, &r, NULL),
+  T_EQ_ERR(door_login_finish(g_rp, "generic", a.query, NULL, NULL, &r, NULL),
            DOOR_ELOGIN_NO_PENDING);
   door_login_result_clear(&r);
-  T_EQ_ERR(door_login_finish(g_rp, "generic", a.query, "theme=dark", &r, NULL),
-           DOOR_ELOGIN_NO_PENDING);
+  T_EQ_ERR(
+      door_login_finish(g_rp, "generic", a.query, "theme=dark", NULL, &r, NULL),
+      DOOR_ELOGIN_NO_PENDING);
   door_login_result_clear(&r);
   T_EQ_INT(log_count("generic", "token", mark), 0);
-  T_EQ_ERR(door_login_finish(g_rp, "generic", a.query, a.cookie, &r, NULL),
-           DOOR_OK);
+  T_EQ_ERR(
+      door_login_finish(g_rp, "generic", a.query, a.cookie, NULL, &r, NULL),
+      DOOR_OK);
   door_login_result_clear(&r);
   door_login_start_clear(&a.start);
 }
@@ -167,8 +169,9 @@ void test_code_injection(void) {
   query_get(victim.query, "code", code, sizeof code);
   query_with(thief.query, "code", code, injected, sizeof injected);
   mark = log_mark();
-  T_EQ_ERR(door_login_finish(rp, "generic", injected, thief.cookie, &r, &d),
-           DOOR_ETOKEN_ERROR);
+  T_EQ_ERR(
+      door_login_finish(rp, "generic", injected, thief.cookie, NULL, &r, &d),
+      DOOR_ETOKEN_ERROR);
   door_login_result_clear(&r);
   T_EQ_STR(d.where, "invalid_grant");
   T_OK(strstr(logged.text, "code_verifier does not match") != NULL);
@@ -242,7 +245,7 @@ void test_mixup(void) {
   T_EQ_STR(a.callback, "generic");
   query_get(a.query, "iss", iss, sizeof iss);
   T_EQ_STR(iss, e2e_url(E, "generic", "issuer"));
-  T_EQ_ERR(door_login_finish(g_rp, a.callback, a.query, a.cookie, &r, &d),
+  T_EQ_ERR(door_login_finish(g_rp, a.callback, a.query, a.cookie, NULL, &r, &d),
            DOOR_ELOGIN_PROVIDER_MISMATCH);
   door_login_result_clear(&r);
   no_exchange_after_bounce(&a, "rp-rs", mark);
@@ -256,7 +259,7 @@ void test_mixup(void) {
   T_EQ_ERR(browse(g_rp, "attacker", "alice", &a), DOOR_OK);
   T_EQ_INT(a.hops, 2);
   T_EQ_STR(a.callback, "attacker");
-  T_EQ_ERR(door_login_finish(g_rp, a.callback, a.query, a.cookie, &r, &d),
+  T_EQ_ERR(door_login_finish(g_rp, a.callback, a.query, a.cookie, NULL, &r, &d),
            DOOR_EISS_PARAM_MISMATCH);
   door_login_result_clear(&r);
   no_exchange_after_bounce(&a, "rp-shared", mark);

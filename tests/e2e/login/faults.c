@@ -264,13 +264,13 @@ static door_err run_login(const fault_case *c, door_rp *rp) {
   memset(&r, 0, sizeof r);
   err = browse(rp, c->provider, c->user, &a);
   if (!err)
-    err = door_login_finish(rp, a.callback, a.query, a.cookie, &r, &d);
+    err = door_login_finish(rp, a.callback, a.query, a.cookie, NULL, &r, &d);
   if (err == DOOR_ENOTFOUND && !(c->flags & F_NO_CALLBACK))
     printf("# %s: the browser stopped at %s (status %ld)\n", c->fault,
            a.stop[0] ? a.stop : "a provider page", a.status);
   if (!err && (c->flags & F_ENTITLEMENT))
     err = door_rp_entitlement(rp, c->provider, r.tokens.access_token, "ev-100",
-                              &ent, &d);
+                              NULL, &ent, &d);
   if (err && err != DOOR_ENOTFOUND && err != c->want && d.code)
     printf("# %s: %s (%s: %s)\n", c->fault, door_err_name(err), d.where,
            d.what);
@@ -296,7 +296,8 @@ static door_err run_stolen_code(const fault_case *c, door_rp *rp,
   /* The thief's own login at this broker, with the victim's code. */
   go_to_provider(rp, c->provider, c->user, &thief);
   query_with(thief.query, "code", stolen, injected, sizeof injected);
-  err = door_login_finish(rp, c->provider, injected, thief.cookie, &r, &d);
+  err =
+      door_login_finish(rp, c->provider, injected, thief.cookie, NULL, &r, &d);
   if (err == DOOR_ETOKEN_ERROR)
     T_EQ_STR(d.where, "invalid_grant");
   door_login_result_clear(&r);
@@ -317,10 +318,10 @@ static door_err run_replayed_callback(const fault_case *c, door_rp *rp,
   door_err err;
   (void)mark;
   go_to_provider(rp, c->provider, c->user, &a);
-  T_EQ_ERR(door_login_finish(rp, a.callback, a.query, a.cookie, &r, NULL),
+  T_EQ_ERR(door_login_finish(rp, a.callback, a.query, a.cookie, NULL, &r, NULL),
            DOOR_OK);
   door_login_result_clear(&r);
-  err = door_login_finish(rp, a.callback, a.query, a.cookie, &r, NULL);
+  err = door_login_finish(rp, a.callback, a.query, a.cookie, NULL, &r, NULL);
   door_login_result_clear(&r);
   door_login_start_clear(&a.start);
   return err;
@@ -338,7 +339,8 @@ static door_err run_injected_code(const fault_case *c, door_rp *rp,
   go_to_provider(rp, c->provider, c->user, &thief);
   query_get(victim.query, "code", code, sizeof code);
   query_with(thief.query, "code", code, injected, sizeof injected);
-  err = door_login_finish(rp, c->provider, injected, thief.cookie, &r, NULL);
+  err = door_login_finish(rp, c->provider, injected, thief.cookie, NULL, &r,
+                          NULL);
   door_login_result_clear(&r);
   door_login_start_clear(&victim.start);
   door_login_start_clear(&thief.start);

@@ -207,7 +207,7 @@ door_err login_with(door_rp *rp, const char *provider, const char *user,
   memset(r, 0, sizeof *r);
   err = browse(rp, provider, user, &a);
   if (!err)
-    err = door_login_finish(rp, a.callback, a.query, a.cookie, r, d);
+    err = door_login_finish(rp, a.callback, a.query, a.cookie, NULL, r, d);
   else if (err == DOOR_ENOTFOUND)
     printf("# %s: the browser stopped at %s (status %ld)\n", provider,
            a.stop[0] ? a.stop : "a provider page", a.status);

@@ -49,13 +49,13 @@ static void test_daccount(void) {
   go_to_provider(g_rp, "daccount", "taro", &a);
   T_OK(strstr(a.start.authorization_url, "/cgi8/oidc/authorize?"));
   T_OK(strstr(a.start.authorization_url, "&authif=1"));
-  T_EQ_ERR(door_login_finish(g_rp, "daccount", a.query, a.cookie, &r, &d),
+  T_EQ_ERR(door_login_finish(g_rp, "daccount", a.query, a.cookie, NULL, &r, &d),
            DOOR_OK);
   T_OK(r.subject && *r.subject); /* pairwise */
   T_OK(strstr(r.claims_json, "\"name\":\"Docomo Taro\"") != NULL);
   door_login_result_clear(&r);
   /* The same callback again: one-time use. */
-  T_EQ_ERR(door_login_finish(g_rp, "daccount", a.query, a.cookie, &r, &d),
+  T_EQ_ERR(door_login_finish(g_rp, "daccount", a.query, a.cookie, NULL, &r, &d),
            DOOR_ELOGIN_REPLAYED);
   door_login_result_clear(&r);
   door_login_start_clear(&a.start);
@@ -73,13 +73,13 @@ static void test_xmarket(void) {
   T_OK(strstr(r.claims_json, "hanako@example.test") != NULL);
   T_OK(r.tokens.scope == NULL || strstr(r.tokens.scope, "tickets"));
   T_EQ_ERR(door_rp_entitlement(g_rp, "xmarket", r.tokens.access_token, "ev-100",
-                               &ent, &d),
+                               NULL, &ent, &d),
            DOOR_OK);
   T_EQ_INT(ent.entitled, 1);
   T_EQ_STR(ent.ticket_id, "t-1");
   T_EQ_STR(ent.tier, "vip");
   T_EQ_ERR(door_rp_entitlement(g_rp, "xmarket", r.tokens.access_token, "ev-200",
-                               &ent, &d),
+                               NULL, &ent, &d),
            DOOR_OK);
   T_EQ_INT(ent.entitled, 0);
   door_login_result_clear(&r);
@@ -97,17 +97,18 @@ static void test_two_tabs(void) {
   memcpy(both, a1.cookie, n1);
   memcpy(both + n1, "; ", 2);
   memcpy(both + n1 + 2, a2.cookie, strlen(a2.cookie) + 1);
-  T_EQ_ERR(door_login_finish(g_rp, "generic", a2.query, both, &r, NULL),
+  T_EQ_ERR(door_login_finish(g_rp, "generic", a2.query, both, NULL, &r, NULL),
            DOOR_OK);
   door_login_result_clear(&r);
-  T_EQ_ERR(door_login_finish(g_rp, "generic", a1.query, both, &r, NULL),
+  T_EQ_ERR(door_login_finish(g_rp, "generic", a1.query, both, NULL, &r, NULL),
            DOOR_OK);
   door_login_result_clear(&r);
   /* A callback whose cookie this browser does not have. */
   door_login_start_clear(&a1.start);
   go_to_provider(g_rp, "generic", "alice", &a1);
-  T_EQ_ERR(door_login_finish(g_rp, "generic", a1.query, a2.cookie, &r, NULL),
-           DOOR_ELOGIN_NO_PENDING);
+  T_EQ_ERR(
+      door_login_finish(g_rp, "generic", a1.query, a2.cookie, NULL, &r, NULL),
+      DOOR_ELOGIN_NO_PENDING);
   door_login_result_clear(&r);
   door_login_start_clear(&a1.start);
   door_login_start_clear(&a2.start);

@@ -142,7 +142,7 @@ static door_err login(env *e, const char *provider, door_detail *d) {
   op_authorize(&e->o, e->start.authorization_url, &e->cb);
   op_cookie_of(e->start.set_cookie, &e->cookie);
   err = door_login_finish(e->rp, provider, door__buf_str(&e->cb),
-                          door__buf_str(&e->cookie), &r, d);
+                          door__buf_str(&e->cookie), NULL, &r, d);
   if (!err)
     T_EQ_STR(r.subject, "user-1");
   door_login_result_clear(&r);

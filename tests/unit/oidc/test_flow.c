@@ -94,7 +94,7 @@ static void begin(env *e, const char *provider) {
 static door_err finish(env *e, const char *provider, door_login_result *r,
                        door_detail *d) {
   door_err err = door_login_finish(e->rp, provider, door__buf_str(&e->cb),
-                                   door__buf_str(&e->cookie), r, d);
+                                   door__buf_str(&e->cookie), NULL, r, d);
   if (err) {
     T_OK(r->subject == NULL && r->tokens.access_token == NULL);
     door_login_result_clear(r);
@@ -142,7 +142,7 @@ static void test_happy_path(void) {
   door_login_result_clear(&r);
   /* One-time use. */
   T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&e.cb),
-                             door__buf_str(&e.cookie), &r, &d),
+                             door__buf_str(&e.cookie), NULL, &r, &d),
            DOOR_ELOGIN_REPLAYED);
   T_OK(r.clear_cookie != NULL);
   door_login_result_clear(&r);
@@ -165,11 +165,11 @@ static void test_parallel_tabs(void) {
   /* The browser sends both cookies with each callback; the first tab
    * finishes first, then the second. */
   T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&cb1),
-                             door__buf_str(&ck), &r, NULL),
+                             door__buf_str(&ck), NULL, &r, NULL),
            DOOR_OK);
   door_login_result_clear(&r);
   T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&e.cb),
-                             door__buf_str(&ck), &r, NULL),
+                             door__buf_str(&ck), NULL, &r, NULL),
            DOOR_OK);
   door_login_result_clear(&r);
   door__buf_free(&cb1);
@@ -201,7 +201,7 @@ static void *work(void *ud) {
     op_authorize(&w->e->o, st.authorization_url, &cb);
     op_cookie_of(st.set_cookie, &ck);
     if (door_login_finish(w->e->rp, "op", door__buf_str(&cb),
-                          door__buf_str(&ck), &r, NULL) == DOOR_OK)
+                          door__buf_str(&ck), NULL, &r, NULL) == DOOR_OK)
       w->ok++;
     door_login_result_clear(&r);
     door_login_start_clear(&st);
@@ -307,8 +307,9 @@ static void test_pending_checks(void) {
   env_up(&e);
   begin(&e, "op");
   /* No cookie: CSRF or another browser. */
-  T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&e.cb), "a=b", &r, &d),
-           DOOR_ELOGIN_NO_PENDING);
+  T_EQ_ERR(
+      door_login_finish(e.rp, "op", door__buf_str(&e.cb), "a=b", NULL, &r, &d),
+      DOOR_ELOGIN_NO_PENDING);
   T_OK(r.clear_cookie != NULL);
   door_login_result_clear(&r);
   /* Another login's cookie renamed to this state. */
@@ -322,7 +323,7 @@ static void test_pending_checks(void) {
     T_EQ_ERR(door__buf_puts(&forged, "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
              DOOR_OK);
     T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&e.cb),
-                               door__buf_str(&forged), &r, NULL),
+                               door__buf_str(&forged), NULL, &r, NULL),
              DOOR_ELOGIN_SEAL);
     door_login_result_clear(&r);
     door__buf_free(&forged);
@@ -340,7 +341,7 @@ static void test_pending_checks(void) {
   begin(&e, "op");
   T_EQ_ERR(door__buf_puts(&e.cb, "&code=again"), DOOR_OK);
   T_EQ_ERR(finish(&e, "op", &r, &d), DOOR_ELOGIN_DUP_PARAM);
-  T_EQ_ERR(door_login_finish(e.rp, "op", "code=x", NULL, &r, &d),
+  T_EQ_ERR(door_login_finish(e.rp, "op", "code=x", NULL, NULL, &r, &d),
            DOOR_ELOGIN_STATE_MISSING);
   T_OK(r.clear_cookie == NULL);
   T_EQ_INT(e.o.token_calls, 0);
@@ -360,7 +361,7 @@ static void test_provider_error_and_iss(void) {
   T_EQ_ERR(door__form_append(&q, "error_description", "<b>no</b>\r\n"),
            DOOR_OK);
   T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&q),
-                             door__buf_str(&e.cookie), &r, &d),
+                             door__buf_str(&e.cookie), NULL, &r, &d),
            DOOR_ELOGIN_PROVIDER_ERROR);
   door_login_result_clear(&r);
   T_EQ_STR(d.where, "error=access_denied");
@@ -371,7 +372,7 @@ static void test_provider_error_and_iss(void) {
   T_EQ_ERR(door__form_append(&q, "code", "CODE-999"), DOOR_OK);
   T_EQ_ERR(door__form_append(&q, "state", e.o.state), DOOR_OK);
   T_EQ_ERR(door_login_finish(e.rp, "op", door__buf_str(&q),
-                             door__buf_str(&e.cookie), &r, &d),
+                             door__buf_str(&e.cookie), NULL, &r, &d),
            DOOR_EISS_PARAM_MISSING);
   door_login_result_clear(&r);
   /* iss of another issuer. */

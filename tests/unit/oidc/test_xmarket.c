@@ -25,6 +25,7 @@ static const char k_conf[] =
     "scopes = openid profile\n"
     "allowed_algs = ES256\n"
     "userinfo = yes\n"
+    "manifest_extra = authorize:login_hint:user_identifier:login\n"
     "[provider \"plain\"]\n"
     "type = generic\n"
     "issuer = http://127.0.0.1:PORT\n"
@@ -77,7 +78,7 @@ static void test_login(void) {
   T_EQ_STR(e.o.scope, "openid profile tickets");
   T_EQ_INT(strlen(e.o.challenge), 43);
   T_EQ_ERR(door_login_finish(e.rp, "xmarket", door__buf_str(&cb),
-                             door__buf_str(&ck), &r, NULL),
+                             door__buf_str(&ck), NULL, &r, NULL),
            DOOR_OK);
   T_EQ_STR(r.subject, "user-1");
   door_login_result_clear(&r);
@@ -102,8 +103,9 @@ static void test_entitlement(void) {
       "\"status\":\"active\"},"
       "{\"ticket_id\":\"t-ok\",\"event_id\":\"live 1\",\"tier\":\"general\","
       "\"status\":\"active\",\"valid_until\":4102444800}]}";
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "live 1", &ent, &d),
-           DOOR_OK);
+  T_EQ_ERR(
+      door_rp_entitlement(e.rp, "xmarket", "AT-1", "live 1", NULL, &ent, &d),
+      DOOR_OK);
   T_EQ_INT(ent.entitled, 1);
   T_EQ_STR(ent.ticket_id, "t-ok");
   T_EQ_STR(ent.tier, "general");
@@ -111,8 +113,9 @@ static void test_entitlement(void) {
   /* The event id went in the query, form-encoded; the token in the header. */
   T_EQ_STR(e.o.tickets_query, "live 1");
   /* No active ticket for that event. */
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "live 3", &ent, &d),
-           DOOR_OK);
+  T_EQ_ERR(
+      door_rp_entitlement(e.rp, "xmarket", "AT-1", "live 3", NULL, &ent, &d),
+      DOOR_OK);
   T_EQ_INT(ent.entitled, 0);
   T_EQ_STR(ent.ticket_id, "");
   /* Not yet valid, and expired. */
@@ -124,34 +127,34 @@ static void test_entitlement(void) {
                 "\"tier\":\"g\",\"status\":\"active\","
                 "\"valid_from\":4102444800}]}");
   e.o.tickets_body = body;
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", NULL, &ent, &d),
            DOOR_OK);
   T_EQ_INT(ent.entitled, 0);
   e.o.tickets_body = "{\"tickets\":[{\"ticket_id\":\"a\",\"event_id\":\"e\","
                      "\"tier\":\"g\",\"status\":\"active\","
                      "\"valid_until\":1000}]}";
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", NULL, &ent, &d),
            DOOR_OK);
   T_EQ_INT(ent.entitled, 0);
   /* Failures of the check itself. */
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "wrong", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "wrong", "e", NULL, &ent, &d),
            DOOR_EENTITLEMENT);
   e.o.tickets_status = 403;
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", NULL, &ent, &d),
            DOOR_EENTITLEMENT);
   T_OK(strstr(d.what, "tickets") != NULL);
   e.o.tickets_status = 200;
   e.o.tickets_body = "{\"tickets\":{}}";
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", NULL, &ent, &d),
            DOOR_EENTITLEMENT);
   e.o.tickets_body = "{\"tickets\":[{\"event_id\":\"e\"}]}";
-  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "xmarket", "AT-1", "e", NULL, &ent, &d),
            DOOR_EENTITLEMENT);
   T_EQ_INT(ent.entitled, 0);
   /* Providers without the capability. */
-  T_EQ_ERR(door_rp_entitlement(e.rp, "plain", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "plain", "AT-1", "e", NULL, &ent, &d),
            DOOR_EUNSUPPORTED);
-  T_EQ_ERR(door_rp_entitlement(e.rp, "nope", "AT-1", "e", &ent, &d),
+  T_EQ_ERR(door_rp_entitlement(e.rp, "nope", "AT-1", "e", NULL, &ent, &d),
            DOOR_EPROVIDER_UNKNOWN);
   env_down(&e);
 }
