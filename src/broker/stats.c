@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define DOOR__HOUR 3600
@@ -43,8 +44,7 @@ door_err door_broker_stats_auth(door_broker *b, const char *authorization) {
   }
   /* RFC 9110: the scheme is case-insensitive; one space before the token. */
   if (!authorization || strlen(authorization) < 8 ||
-      !(authorization[0] == 'B' || authorization[0] == 'b') ||
-      strncmp(authorization + 1, "earer ", 6) != 0)
+      strncasecmp(authorization, "Bearer ", 7) != 0)
     goto out;
   tok = authorization + 7;
   /* Digests of both: equal length, so the comparison's time says nothing

@@ -293,7 +293,13 @@ static void test_operator_token(void) {
                e.b, "bearer planted-secret-stats-token-0123456789"),
            DOOR_OK);
   T_EQ_ERR(door_broker_stats_auth(
+               e.b, "BEARER planted-secret-stats-token-0123456789"),
+           DOOR_OK);
+  T_EQ_ERR(door_broker_stats_auth(
                e.b, "Bearer planted-secret-stats-token-012345678"),
+           DOOR_EINVAL);
+  T_EQ_ERR(door_broker_stats_auth(
+               e.b, "Bearer planted-secret-stats-token-01234567890"),
            DOOR_EINVAL);
   T_EQ_ERR(door_broker_stats_auth(
                e.b, "Basic planted-secret-stats-token-0123456789"),
