@@ -418,6 +418,45 @@ door_err door__sq_acquire(door__sq *s, door__sq_conn **out, door_detail *d) {
                          "raise max_connections or the busy timeout");
 }
 
+/* The writer: one connection for every write of this process (see
+ * sqlite_int.h).  Waits for it up to the busy timeout. */
+static door_err acquire_writer(door__sq *s, door__sq_conn **out,
+                               door_detail *d) {
+  struct timespec until;
+  door_err err;
+  *out = NULL;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += s->busy_ms / 1000;
+  until.tv_nsec += (s->busy_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  if (pthread_mutex_timedlock(&s->wmu, &until) != 0)
+    return door_detail_set(d, DOOR_ESTORE_BUSY, s->path,
+                           "the database's writer stayed busy",
+                           "raise the busy timeout");
+  if (!s->writer) {
+    err = conn_open(s, &s->writer, d);
+    if (err) {
+      pthread_mutex_unlock(&s->wmu);
+      return err;
+    }
+  }
+  *out = s->writer;
+  return DOOR_OK;
+}
+
+static void release_writer(door__sq *s, door__sq_conn *c) {
+  if (!sqlite3_get_autocommit(c->db))
+    sqlite3_exec(c->db, Q_ROLLBACK, NULL, NULL, NULL);
+  if (!sqlite3_get_autocommit(c->db)) {
+    conn_close(c); /* stuck in a transaction: a new one next time */
+    s->writer = NULL;
+  }
+  pthread_mutex_unlock(&s->wmu);
+}
+
 void door__sq_release(door__sq *s, door__sq_conn *c) {
   if (!c)
     return;
@@ -460,8 +499,8 @@ door_err door__sq_tx(door__sq *s, door__sq_mode mode, door__sq_tx_fn fn,
                      void *ctx, door_detail *d) {
   door__sq_conn *c;
   door_err err;
-  int attempt;
-  err = door__sq_acquire(s, &c, d);
+  int attempt, w = mode != DOOR__SQ_READ && !s->memory;
+  err = w ? acquire_writer(s, &c, d) : door__sq_acquire(s, &c, d);
   if (err)
     return err;
   for (attempt = 1;; attempt++) {
@@ -481,7 +520,10 @@ door_err door__sq_tx(door__sq *s, door__sq_mode mode, door__sq_tx_fn fn,
       break;
     backoff(attempt);
   }
-  door__sq_release(s, c);
+  if (w)
+    release_writer(s, c);
+  else
+    door__sq_release(s, c);
   return err;
 }
 
@@ -492,7 +534,7 @@ door_err door__sq_run1(door__sq *s, int durable, const char *sql,
   va_list ap;
   door_err err;
   int attempt;
-  err = door__sq_acquire(s, &c, d);
+  err = s->memory ? door__sq_acquire(s, &c, d) : acquire_writer(s, &c, d);
   if (err)
     return err;
   for (attempt = 1;; attempt++) {
@@ -506,7 +548,10 @@ door_err door__sq_run1(door__sq *s, int durable, const char *sql,
       break;
     backoff(attempt);
   }
-  door__sq_release(s, c);
+  if (s->memory)
+    door__sq_release(s, c);
+  else
+    release_writer(s, c);
   return err;
 }
 
@@ -519,6 +564,8 @@ static void sq_close(door_store *st) {
     s->idle = c->next;
     conn_close(c);
   }
+  conn_close(s->writer);
+  pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
   free(s->path);
@@ -578,6 +625,7 @@ static door_err sq_open(const char *rest, const door_store_options *o,
   s->max_conns = s->memory ? 1 : o->max_connections;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  pthread_mutex_init(&s->wmu, NULL);
   err = s->memory ? DOOR_OK : precreate(s->path, d);
   if (!err)
     err = door__sq_acquire(s, &c, d);

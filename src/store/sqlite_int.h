@@ -11,6 +11,16 @@
  * statements, keyed by the address of the SQL text (every statement is a
  * static const char array next to the code that runs it).
  *
+ * The writer.  Every write (door__sq_tx in WRITE or DURABLE mode,
+ * door__sq_run1) runs on one more connection, the writer, taken under its
+ * own mutex: SQLite lets one writer at a time in anyway, so threads queue
+ * on the mutex (woken at once) instead of sleeping in SQLite's busy
+ * handler, and the writer's page cache stays valid from one write to the
+ * next (a connection that sees another connection's commit drops its whole
+ * cache and reads the pages again).  Other processes on the same file
+ * still meet through SQLite's locks and busy handler.  sqlite::memory:
+ * has one connection and no writer.
+ *
  * Statements bind every value (door__sq_q's format string); no SQL is ever
  * built from data.
  */
@@ -51,6 +61,8 @@ typedef struct door__sq {
   door__sq_conn *idle;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  pthread_mutex_t wmu;   /* held while the writer is in use */
+  door__sq_conn *writer; /* opened on first write; under wmu */
 } door__sq;
 
 /* Transaction modes. */

@@ -64,7 +64,11 @@
  * bounds the open files whatever the thread count); each connection keeps
  * its prepared statements.  A call takes a connection, waits for one while
  * all are busy (up to busy_timeout_ms, then DOOR_ESTORE_BUSY), and gives it
- * back before returning.  sqlite::memory: has exactly one connection.
+ * back before returning.  Writes all go through one more connection, the
+ * writer, taken under a mutex (SQLite admits one writer at a time anyway:
+ * waiting threads are woken at once instead of polling in SQLite's busy
+ * handler, and the writer's page cache stays warm).
+ * sqlite::memory: has exactly one connection.
  * door__store_open and door__store_close must not race with other calls.
  * A store does not survive fork(): a child process opens its own.
  *
