@@ -1,7 +1,9 @@
 /* Participation tokens for a signed-in session (docs/gate.md, "The
  * broker's route"): the provider tokens kept at login for providers with
- * an entitlement check, the access_token callback of door_tickets_account,
- * and door_tickets_participation on the generation's configuration and
+ * an entitlement check, the access_token callback of door_tickets_account
+ * (an expired or refused access token is replaced through the refresh
+ * grant with the kept refresh token, and the new tokens kept sealed), and
+ * door_tickets_participation on the generation's configuration and
  * door_rp.
  */
 #include "broker/broker_int.h"
@@ -87,12 +89,82 @@ typedef struct door__ptok_ctx {
   door_broker *b;
   door__bgen *g;
   const char *account_id;
+  const door_broker_session *s; /* for the identity's subject */
   int64_t now;
 } door__ptok_ctx;
 
-/* The stored access token while it has not expired.  There is no refresh
- * grant in the login library yet: an expired token or `refresh` is
- * DOOR_ENOTFOUND (sign in again). */
+/* Opens one sealed token of (account, provider); DOOR_ENOTFOUND when it
+ * does not open (another cookie_key, or not ours: sign in again). */
+static door_err door__ptok_open(door__ptok_ctx *c, const char *kind,
+                                const char *provider, const uint8_t *sealed,
+                                size_t len, char **token) {
+  uint8_t h[DOOR_STORE_HASH_LEN];
+  char *prov = NULL;
+  door_err err;
+  *token = NULL;
+  if (!sealed || len == 0)
+    return DOOR_ENOTFOUND;
+  door__account_hash(c->account_id, h);
+  err = door__hint_open(c->g->hint_key, kind, h, (const char *)sealed, len,
+                        &prov, token);
+  if (!err && strcmp(prov, provider) != 0) {
+    door__broker_free_secret(*token);
+    *token = NULL;
+    err = DOOR_ELOGIN_SEAL;
+  }
+  free(prov);
+  return err ? DOOR_ENOTFOUND : DOOR_OK;
+}
+
+/* The subject of the session's identity at `provider`, or NULL. */
+static const char *door__ptok_subject(const door__ptok_ctx *c,
+                                      const char *provider) {
+  size_t i;
+  for (i = 0; c->s && i < c->s->n_identities; i++)
+    if (strcmp(c->s->identities[i].provider, provider) == 0)
+      return c->s->identities[i].subject;
+  return NULL;
+}
+
+/* A new access token with the kept refresh token (door_rp_refresh_expect:
+ * the answer's ID token, if any, must be about the same subject), kept
+ * sealed in the store like at login.  DOOR_ENOTFOUND when there is no
+ * refresh token or the provider refused it (sign in again). */
+static door_err door__ptok_refresh(door__ptok_ctx *c, const char *provider,
+                                   const door_store_tokens *st, char **token) {
+  door_login_tokens nt;
+  door_detail rd;
+  char *rt = NULL;
+  const char *sub = door__ptok_subject(c, provider);
+  door_err err;
+  memset(&nt, 0, sizeof nt);
+  err = door__ptok_open(c, DOOR__TOK_REFRESH, provider, st->refresh_token,
+                        st->refresh_len, &rt);
+  if (err || !sub)
+    goto out;
+  door_detail_clear(&rd);
+  err = door_rp_refresh_expect(c->g->rp, provider, rt, sub, NULL, &nt, &rd);
+  if (err) {
+    door__log(&c->g->log, DOOR_LOG_WARN, "broker.refresh_failed", "provider",
+              provider, "err", door_err_name(err), "what", rd.what, NULL);
+    err = DOOR_ENOTFOUND;
+    goto out;
+  }
+  door__broker_keep_tokens(c->b, c->g, c->account_id, provider, &nt);
+  *token = strdup(nt.access_token);
+  err = *token ? DOOR_OK : DOOR_ENOMEM;
+  if (!err)
+    door__log(&c->g->log, DOOR_LOG_INFO, "broker.token_refreshed", "provider",
+              provider, NULL);
+out:
+  door__broker_free_secret(rt);
+  door_login_tokens_clear(&nt);
+  return err;
+}
+
+/* The stored access token while it has not expired; when it has expired,
+ * or the provider refused it (`refresh`), a new one from the refresh
+ * grant.  DOOR_ENOTFOUND: none usable (sign in again). */
 static door_err door__ptok(void *ud, const char *provider, int refresh,
                            char **token, door_detail *d) {
   door__ptok_ctx *c = ud;
@@ -103,28 +175,14 @@ static door_err door__ptok(void *ud, const char *provider, int refresh,
   err = door__store_tokens_get(c->b->store, c->account_id, provider, &st, d);
   if (err)
     return err;
-  if (refresh || !st.access_token || st.access_len == 0 ||
-      (st.expires_at && st.expires_at <= c->now)) {
+  if (!refresh && st.access_token && st.access_len &&
+      !(st.expires_at && st.expires_at <= c->now))
+    err = door__ptok_open(c, DOOR__TOK_ACCESS, provider, st.access_token,
+                          st.access_len, token);
+  else
     err = DOOR_ENOTFOUND;
-    goto out;
-  }
-  {
-    uint8_t h[DOOR_STORE_HASH_LEN];
-    char *prov = NULL;
-    door__account_hash(c->account_id, h);
-    err = door__hint_open(c->g->hint_key, DOOR__TOK_ACCESS, h,
-                          (const char *)st.access_token, st.access_len, &prov,
-                          token);
-    if (!err && strcmp(prov, provider) != 0) {
-      door__broker_free_secret(*token);
-      *token = NULL;
-      err = DOOR_ELOGIN_SEAL;
-    }
-    free(prov);
-    if (err) /* another cookie_key, or not ours: sign in again */
-      err = DOOR_ENOTFOUND;
-  }
-out:
+  if (err == DOOR_ENOTFOUND)
+    err = door__ptok_refresh(c, provider, &st, token);
   door__store_tokens_clear(&st);
   return err;
 }
@@ -173,6 +231,7 @@ door_err door_broker_participation(door_broker *b, door_tickets *t,
   c.b = b;
   c.g = g;
   c.account_id = s->account_id;
+  c.s = s;
   c.now = door__broker_now(b);
   memset(&a, 0, sizeof a);
   a.account_id = s->account_id;

@@ -316,7 +316,8 @@ static void test_refusal_pages(void) {
   bh_browser_free(anon);
 }
 
-/* XMarket refuses the kept access token (door-idp's clock two hours on):
+/* XMarket refuses the kept access token and its refresh token (door-idp's
+ * clock past the refresh token's 30 days):
  * TICKETS_RELOGIN_NEEDED as a page with "Sign in with XMarket again"; that
  * link signs in again (back to /account) and the next try gets a token. */
 static void test_relogin_page(void) {
@@ -326,7 +327,7 @@ static void test_relogin_page(void) {
   bh_resp_init(&r);
   T_EQ_INT(bh_login(b, "xmarket", "hanako", NULL, &r), 302);
   T_OK((form = token_form(b, 1)) != NULL);
-  T_EQ_INT(admin_put("/profiles/xmarket/clock", "{\"offset\":7200}"), 200);
+  T_EQ_INT(admin_put("/profiles/xmarket/clock", "{\"offset\":2700000}"), 200);
   T_EQ_INT(bh_post_path(b, PATH, form, &r), 0);
   T_EQ_INT(admin_put("/profiles/xmarket/clock", "{}"), 200);
   T_EQ_INT(r.status, 403);
