@@ -5,7 +5,8 @@
 // chromium drew is screenshotted and decoded by zbarimg to the token the
 // page shows as text, and build/door-gate admits that token once (the event
 // is single-use).  xm-carol (no ticket) gets the refusal page with Try
-// again.  Screenshots: DOOR_BROWSER_OUT/token-NN-*.png.  docs/demo.md.
+// again; the token page in Japanese.  Screenshots:
+// DOOR_BROWSER_OUT/token-NN-*.png.  docs/demo.md.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -169,6 +170,33 @@ test('XMarket xm-carol has no ticket: the refusal page with Try again', async ()
     await c.page.getByRole('link', { name: 'Back to your account' }).waitFor();
     // The refusal is a 403 page: chromium logs that status, nothing else.
     assert.deepEqual(c.problems.filter((m) => !/status of 403 \(Forbidden\)/.test(m)), []);
+  } finally {
+    await c.ctx.close();
+  }
+});
+
+test('in Japanese: the token page and its QR code', async () => {
+  const c = await newContext(chromium.browser, { locale: 'ja-JP', acceptLanguage: 'ja-JP,ja;q=0.9' });
+  try {
+    await c.page.goto(`${stack.base}/`);
+    await c.page.getByRole('link', { name: 'XMarketでログイン' }).click();
+    await idpLogin(c.page, 'xmarket', 'xm-alice');
+    await c.page.goto(`${stack.base}/account`);
+    await c.page.getByRole('button', { name: 'DOOR Live 2025の入場トークンを取得' }).click();
+    await c.page.waitForURL(`${stack.base}/api/events/live-2025/participation`);
+    assert.equal(await c.page.locator('html').getAttribute('lang'), 'ja');
+    assert.equal(await c.page.title(), '入場トークン');
+    assert.match(await c.page.locator('#expires').textContent(), /あと約[1-5]分/);
+    assert.match(await c.page.locator('#use').textContent(), /1回限り有効/);
+    const tok = (await c.page.locator('#token').textContent()).trim();
+    assert.notEqual(tok, token);
+    const png = join(env('DOOR_BROWSER_OUT'), 'token-qr-ja.png');
+    await c.page.locator('#qr svg').screenshot({ path: png });
+    const out = execFileSync(env('DOOR_ZBARIMG'), ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', '-Sbinary', png],
+                             { encoding: 'utf8' });
+    assert.equal(out.replace(/\n$/, ''), tok);
+    await screenshot(c.page, 'token', 'token-page-ja');
+    assert.deepEqual(c.problems, []);
   } finally {
     await c.ctx.close();
   }
