@@ -78,6 +78,8 @@ void test_faults(void);
 void test_csrf(void);
 void test_code_injection(void);
 void test_mixup(void);
+/* refresh.c: the refresh grant (rotation, invalid_grant, IDT_SUB). */
+void test_refresh(void);
 /* privacy.c: every request door-idp logged is within the manifests. */
 void test_privacy_audit(void);
 void test_private_key_jwt(void);

@@ -179,6 +179,7 @@ int main(int argc, char **argv) {
       T_CASE(test_faults),
       T_CASE(test_key_rotation),
       T_CASE(test_discovery_issuer),
+      T_CASE(test_refresh),
       T_CASE(test_privacy_audit),
       T_CASE(test_shutdown),
   };
