@@ -7,6 +7,7 @@
  * door_rp.
  */
 #include "broker/broker_int.h"
+#include "broker/stats.h"
 #include "doorauth/provider.h"
 #include "doorauth/tickets.h"
 
@@ -243,6 +244,8 @@ door_err door_broker_participation(door_broker *b, door_tickets *t,
   err = door_tickets_participation(t, g->cfg, g->rp, event_id, &a, c.now,
                                    &grant, &tok, d);
   if (!err) {
+    /* Anonymous statistics: event, hour, tier (docs/privacy.md). */
+    door__broker_stats_count(b, g, event_id, tok.tier);
     ev = door__config_event(g->cfg, event_id);
     e2 = door_tickets_token_json(&tok, ev ? ev->single_use : 0, body);
     door_tickets_token_clear(&tok);

@@ -7,7 +7,9 @@
  *     manifest_authorize) changes the output, an unconfigured provider is
  *     absent, and the served page follows a SIGHUP reload;
  *   - GET /api/events/{id}/stats: 401 without or with a wrong bearer token,
- *     404 for an unknown event, 200 with the suppressed table;
+ *     404 for an unknown event, 200 with the suppressed table, and the
+ *     counts of participation tokens issued through the real flow
+ *     (XMarket hanako, tier vip): k-1 tokens show "<10", k show 10;
  *     `door-broker stats` agrees. */
 #include "bh.h"
 #include "t.h"
@@ -379,12 +381,62 @@ static void test_stats_route_and_cli(void) {
   door__buf_free(&out);
 }
 
+/* Participation tokens issued through the real flow are counted: XMarket
+ * hanako (a vip ticket) gets 9 tokens, the current hour's vip cell stays
+ * "<10" (k-1), a 10th makes it 10 (k); the route and `stats` agree. */
+static void test_stats_count_tokens(void) {
+  bh_browser *x = bh_browser_new(E, 0);
+  bh_resp r;
+  json_t *j = NULL;
+  char *csrf = NULL, *enc = NULL, form[200], buf[32];
+  door_buf out;
+  int i;
+  bh_resp_init(&r);
+  door__buf_init(&out, 1 << 22);
+  T_EQ_INT(bh_login(x, "xmarket", "hanako", NULL, &r), 302);
+  T_OK((csrf = bh_csrf(x)) != NULL);
+  enc = bh_enc(csrf ? csrf : "");
+  snprintf(form, sizeof form, "csrf_token=%s", enc);
+  for (i = 0; i < 9; i++) {
+    T_EQ_INT(bh_post_path(x, "/api/events/ev-e2e/participation", form, &r), 0);
+    T_EQ_INT(r.status, 200);
+  }
+  T_EQ_INT(stats("Bearer " STATS_TOKEN, "ev-e2e", &j), 200);
+  T_EQ_STR(vip_now(j, buf), "<10"); /* k - 1 */
+  {
+    char *t = json_dumps(j, JSON_COMPACT);
+    T_OK(t && !has(t, ":9")); /* the 9 appears nowhere */
+    free(t);
+  }
+  json_decref(j);
+  T_EQ_INT(bh_post_path(x, "/api/events/ev-e2e/participation", form, &r), 0);
+  T_EQ_INT(r.status, 200);
+  T_EQ_INT(stats("Bearer " STATS_TOKEN, "ev-e2e", &j), 200);
+  T_EQ_STR(vip_now(j, buf), "10"); /* k */
+  /* The other cells are zero (suppressed): the total is a lower bound. */
+  T_EQ_STR(json_string_value(json_object_get(j, "total")), ">=10");
+  T_EQ_STR(json_string_value(
+               json_object_get(json_object_get(j, "tier_totals"), "vip")),
+           ">=10");
+  json_decref(j);
+  T_EQ_INT(cli(&out, E->config, "stats", "ev-e2e", "--json", NULL), 0);
+  j = json_loads(out.data ? out.data : "", 0, NULL);
+  T_EQ_STR(vip_now(j, buf), "10");
+  json_decref(j);
+  free(csrf);
+  free(enc);
+  door__buf_free(&out);
+  bh_resp_free(&r);
+  bh_browser_free(x);
+}
+
 int main(int argc, char **argv) {
   static const t_case cases[] = {
       T_CASE(test_page_en_and_ja),
       T_CASE(test_disclosures_cli_default),
       T_CASE(test_disclosures_follow_the_config),
       T_CASE(test_stats_route_and_cli),
+      T_CASE(test_stats_count_tokens),
   };
   static char text[12288];
   int rc;
