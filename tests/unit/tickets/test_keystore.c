@@ -5,8 +5,9 @@
  * withdrawal of a compromised key, private keys sealed at rest (the raw
  * column holds neither the PEM nor the private scalar), a wrong sealing
  * secret refused with TICKETS_KEY_SEAL, a sealed key moved to another row
- * refused, and the one-time import of a state directory of an earlier
- * version (kids and pairwise subjects kept, tampered files refused). */
+ * refused, the one-time import of a state directory of an earlier
+ * version (kids and pairwise subjects kept, tampered files refused), and
+ * (PostgreSQL) keys in hand still signing while the server is stopped. */
 #include "t.h"
 
 #include "store/store.h"
@@ -510,7 +511,56 @@ static void test_import_tampered(void) {
   tkcfg_close(&c);
 }
 
+/* ---- the store goes away ------------------------------------------------- */
+
+/* cluster.sh halt|start DIR (PostgreSQL runs only); 0 on success. */
+static int cluster(const char *verb) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null",
+           getenv("DOOR_TEST_PG_CLUSTER"), verb, getenv("DOOR_TEST_PG_DIR"));
+  fflush(stdout);
+  return system(cmd);
+}
+
+/* PostgreSQL stopped: the keys in hand keep signing and the JWKS is still
+ * served (the re-read fails and is logged); back, a rotation is seen. */
+static void test_store_down(void) {
+  tkcfg c;
+  door_tickets *t;
+  door_tickets_token tk;
+  door_detail d;
+  door_err err;
+  char kid[64], newkid[64];
+  if (!t_is_pg() || !getenv("DOOR_TEST_PG_DIR") ||
+      !getenv("DOOR_TEST_PG_CLUSTER")) {
+    t_only("postgres (tests/pg/cluster.sh run)");
+    return;
+  }
+  T_EQ_INT(tkcfg_open(&c, NULL), 0);
+  g_now = TK_NOW;
+  t = open_cfg(c.cfg, &err, &d);
+  T_EQ_ERR(err, DOOR_OK);
+  issue_at(t, &c, g_now, &tk);
+  memcpy(kid, tk.kid, sizeof kid);
+  door_tickets_token_clear(&tk);
+  T_EQ_INT(cluster("halt"), 0);
+  g_now = TK_NOW + 60; /* past the refresh interval: a re-read is due */
+  issue_at(t, &c, g_now, &tk);
+  T_EQ_STR(tk.kid, kid);
+  door_tickets_token_clear(&tk);
+  T_EQ_INT(jwks_has(t, kid), 1);
+  T_EQ_INT(cluster("start"), 0);
+  T_EQ_ERR(door_tickets_keys_rotate(t, DOOR_TICKETS_ROTATE_NOW, newkid, &d),
+           DOOR_OK);
+  g_now = TK_NOW + 120;
+  issue_at(t, &c, g_now, &tk);
+  T_EQ_STR(tk.kid, newkid);
+  door_tickets_token_clear(&tk);
+  door_tickets_free(t);
+  tkcfg_close(&c);
+}
+
 T_MAIN(T_CASE(test_first_start_race), T_CASE(test_rotate_two_brokers),
        T_CASE(test_withdraw), T_CASE(test_sealed_at_rest),
        T_CASE(test_wrong_secret), T_CASE(test_import),
-       T_CASE(test_import_tampered))
+       T_CASE(test_import_tampered), T_CASE(test_store_down))
