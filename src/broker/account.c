@@ -204,6 +204,7 @@ static char *door__logout_target(door_broker *b, door__bgen *g,
   const char *name = door__hint_cookie_name(g->secure), *v;
   char *ep = NULL, *prov = NULL, *idt = NULL, *url = NULL;
   size_t n;
+  door_txlog tx;
   door_buf u;
   door__buf_init(&u, 32768);
   if (!s->provider ||
@@ -215,9 +216,11 @@ static char *door__logout_target(door_broker *b, door__bgen *g,
     door__broker_free_secret(idt);
     idt = NULL; /* logout without a hint: the provider may ask */
   }
+  door_txlog_init(&tx);
   if (door__rp_end_session_url(g->rp, s->provider, ep, idt, post_logout, NULL,
-                               NULL, &u, NULL) == DOOR_OK)
+                               &tx, &u, NULL) == DOOR_OK)
     url = door__buf_detach(&u);
+  door__broker_record(b, g, &tx, s->account_id); /* sent or refused */
 out:
   free(ep);
   free(prov);

@@ -15,6 +15,7 @@
 #define DOOR_BROKER_INT_H
 
 #include "doorauth/broker.h"
+#include "doorauth/privacy.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -164,6 +165,27 @@ door_err door__m_seconds(door_buf *out, uint64_t us);
  * braces. */
 door_err door__m_hist_write(door_buf *out, const char *name, const char *labels,
                             const door_m_hist *h);
+
+/* ---- transmission records (txrec.c) ----------------------------------------
+ * The rows of a door_txlog for the store: fields[i] holds row i's field
+ * names as a JSON array; rows point into the log and into fields (keep
+ * both until the rows are written). */
+typedef struct door__txrows {
+  door_store_transmission_new rows[DOOR_TXLOG_MAX];
+  door_buf fields[DOOR_TXLOG_MAX];
+  size_t n;
+} door__txrows;
+
+/* `account_id` may be NULL (not known).  Free with door__txrows_free also
+ * after an error. */
+door_err door__txrows_make(const door_txlog *log, const char *account_id,
+                           door__txrows *out);
+void door__txrows_free(door__txrows *r);
+/* Appends a log's records to the store in one batch (a failure is logged,
+ * not returned: the call they record happened either way). */
+struct door__bgen;
+void door__broker_record(door_broker *b, struct door__bgen *g,
+                         const door_txlog *log, const char *account_id);
 
 /* ---- logins in flight (login.c) ---------------------------------------------
  * One-time use of a login's state.  The replay guard door_rp calls during

@@ -34,12 +34,14 @@ door_err door_broker_login_begin(door_broker *b, const door_broker_begin *p,
   uint8_t hash[DOOR_STORE_HASH_LEN];
   door_login_params lp;
   door_login_start st;
+  door_txlog tx;
   door_buf c;
   door_err err;
   if (out)
     memset(out, 0, sizeof *out);
   if (!b || !p || !out || !p->provider)
     return DOOR_EINVAL;
+  door_txlog_init(&tx);
   memset(&s, 0, sizeof s);
   memset(&st, 0, sizeof st);
   door__buf_init(&c, 8192);
@@ -54,6 +56,7 @@ door_err door_broker_login_begin(door_broker *b, const door_broker_begin *p,
   lp.return_to = p->return_to;
   lp.login_hint = p->login_hint;
   lp.prompt = p->prompt;
+  lp.tx = &tx;
   if (p->link) {
     /* Only the signed-in account, through its own page (CSRF token). */
     if ((err = door__session_lookup(b, g, cookie_header, &s, hash, d)))
@@ -78,6 +81,10 @@ door_err door_broker_login_begin(door_broker *b, const door_broker_begin *p,
     goto out;
   err = door__reply_cookie(out, &c);
 out:
+  /* The redirect (or its refusal), with the account when linking; written
+   * without an fsync of its own: the login's commit makes it durable. */
+  door__broker_record(b, g, &tx,
+                      p->link && s.account_id[0] ? s.account_id : NULL);
   door__count_begin(b, g, p->provider, err);
   if (err) {
     door_broker_reply_clear(out);
@@ -264,12 +271,11 @@ static door_err door__tok_seal(void *ud, const char *account_id,
  * (door__store_login_commit): the state's one-time use, the mapping or the
  * link, the end of this browser's old session, the new session, the audit
  * row, the provider tokens; then the cookies. */
-static door_err door__finish_commit(door_broker *b, door__bgen *g,
-                                    const door_login_result *r,
-                                    const char *state_key,
-                                    int64_t state_expires_at,
-                                    const char *cookie_header,
-                                    door_broker_reply *out, door_detail *d) {
+static door_err
+door__finish_commit(door_broker *b, door__bgen *g, const door_login_result *r,
+                    const char *state_key, int64_t state_expires_at,
+                    const door__txrows *rows, const char *cookie_header,
+                    door_broker_reply *out, door_detail *d) {
   door_store_session s;
   door__session_prep sp;
   door_store_login in;
@@ -298,6 +304,8 @@ static door_err door__finish_commit(door_broker *b, door__bgen *g,
   in.provider = r->provider;
   in.kept_claims_json = r->claims_json;
   in.session = sp.s;
+  in.tx = rows->rows; /* the store sets the mapped account */
+  in.n_tx = rows->n;
   if (r->link_account) {
     /* Only the session that started the link, still on that account. */
     err = door__session_lookup(b, g, cookie_header, &s, hash, d);
@@ -357,7 +365,8 @@ out:
  * state up (nothing else is written). */
 static void door__finish_failed(door_broker *b, door__bgen *g,
                                 const char *provider, const char *state_key,
-                                int64_t state_expires_at) {
+                                int64_t state_expires_at,
+                                const door__txrows *rows) {
   door_store_login in;
   door_store_login_result res;
   door_detail d;
@@ -368,6 +377,8 @@ static void door__finish_failed(door_broker *b, door__bgen *g,
   in.now = door__broker_now(b);
   in.state_key = state_key;
   in.state_expires_at = state_expires_at;
+  in.tx = rows->rows; /* without account: the login did not complete */
+  in.n_tx = rows->n;
   if (DOOR__ST(b, t0, DOOR_M_ST_STATE,
                door__store_login_commit(b->store, &in, &res, &d)))
     door__log(&g->log, DOOR_LOG_WARN, "broker.state_not_recorded", "provider",
@@ -398,6 +409,8 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
   door__bgen *g;
   door_login_result r;
   door_detail local;
+  door_txlog tx;
+  door__txrows rows;
   door_buf c, key;
   uint64_t t0 = door__m_now_us();
   int64_t key_expires = 0;
@@ -412,13 +425,22 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
     d = &local;
   door_detail_clear(d);
   memset(&r, 0, sizeof r);
+  memset(&rows, 0, sizeof rows);
+  door_txlog_init(&tx);
   door__buf_init(&c, 1024);
   door__buf_init(&key, 128);
   g = door__bgen_get(b);
   if (!query)
     query = "";
-  err = door_login_finish(g->rp, provider, query, cookie_header, NULL, &r, d);
-  guarded = door__state_key(b, query, &key, &key_expires) == DOOR_OK;
+  err = door_login_finish(g->rp, provider, query, cookie_header, &tx, &r, d);
+  guarded = err != DOOR_ELOGIN_REPLAYED &&
+            door__state_key(b, query, &key, &key_expires) == DOOR_OK;
+  if (door__txrows_make(&tx, NULL, &rows) != DOOR_OK) {
+    door__txrows_free(&rows);
+    memset(&rows, 0, sizeof rows); /* the login goes on; logged below */
+    door__log(&g->log, DOOR_LOG_WARN, "broker.transmissions_not_recorded",
+              "provider", provider, NULL);
+  }
   if (r.clear_cookie && !door__buf_puts(&c, r.clear_cookie) &&
       door__reply_cookie(out, &c) != DOOR_OK && !err)
     err = DOOR_ENOMEM;
@@ -431,7 +453,7 @@ door_err door_broker_login_finish(door_broker *b, const char *provider,
                           "sign in again");
     goto out;
   }
-  err = door__finish_commit(b, g, &r, door__buf_str(&key), key_expires,
+  err = door__finish_commit(b, g, &r, door__buf_str(&key), key_expires, &rows,
                             cookie_header, out, d);
   if (err)
     goto out;
@@ -450,8 +472,11 @@ out:
     /* Committed, or failed after the guard: the state is used up either
      * way (a refused replay needs no record). */
     if (err && err != DOOR_ELOGIN_REPLAYED)
-      door__finish_failed(b, g, provider, door__buf_str(&key), key_expires);
+      door__finish_failed(b, g, provider, door__buf_str(&key), key_expires,
+                          &rows);
     door__inflight_remove(&b->inflight, door__buf_str(&key));
+  } else if (rows.n) {
+    door__broker_record(b, g, &tx, NULL); /* calls made, no commit */
   }
   door__count_finish(b, g, provider, err, out, t0);
   if (err) {
@@ -479,6 +504,7 @@ out:
                 provider, "err", door_err_name(err), "what", d->what, NULL);
   }
   door_login_result_clear(&r);
+  door__txrows_free(&rows);
   door__buf_free(&c);
   door__buf_free(&key);
   door__bgen_put(g);

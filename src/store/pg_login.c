@@ -254,7 +254,7 @@ door_err door__pg_transmissions_append(door_store *st,
                                        const door_store_transmission_new *t,
                                        size_t n, door_detail *d) {
   batch_ctx x = {t, n};
-  return door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, batch_fn, &x, d);
+  return door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 0, batch_fn, &x, d);
 }
 
 typedef struct used_ctx {

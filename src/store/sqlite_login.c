@@ -266,7 +266,7 @@ door_err door__sq_transmissions_append(door_store *st,
                                        const door_store_transmission_new *t,
                                        size_t n, door_detail *d) {
   batch_ctx x = {t, n};
-  return door__sq_tx(door__sq_of(st), DOOR__SQ_DURABLE, batch_fn, &x, d);
+  return door__sq_tx(door__sq_of(st), DOOR__SQ_WRITE, batch_fn, &x, d);
 }
 
 door_err door__sq_state_used(door_store *st, const char *key, int *used,

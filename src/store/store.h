@@ -50,12 +50,14 @@
  * power failure would matter: accounts and identities (login_identity,
  * link, unlink, delete), one-time guards (used states, jti admissions),
  * session deletion (a logout must not come back), audit, provider tokens,
- * signing keys and transmissions.  Only session creation and refresh and
- * the purges run with NORMAL: losing them means signing in again or purging
- * again.  Per transaction rather than per connection, because a session is
- * refreshed on every request and an fsync per request buys nothing; a FULL
- * commit also makes every earlier commit durable (the WAL is synced up to
- * it).  A process crash (SIGKILL) loses no committed transaction in either
+ * signing keys and single transmission records; the login commit runs with
+ * FULL (one fsync per login).  Session creation and refresh, the purges
+ * and batches of transmission records run with NORMAL: losing them means
+ * signing in again or purging again, and a batch is made durable by the
+ * next login's commit.  Per transaction rather than per connection, because a
+ * session is refreshed on every request and an fsync per request buys nothing;
+ * a FULL commit also makes every earlier commit durable (the WAL is synced up
+ * to it).  A process crash (SIGKILL) loses no committed transaction in either
  * mode.
  *
  * Threads.  One door_store is shared by all the threads of a program.  The
@@ -513,7 +515,10 @@ door_err door__store_transmissions_list(door_store *st, const char *account_id,
 
 /* Appends `n` records (1..DOOR_STORE_TX_BATCH_MAX) in one transaction:
  * all or none.  Checks as door__store_transmission_append.  `http_status`
- * of each may be 0 (none). */
+ * of each may be 0 (none).  Committed without waiting for the disk
+ * (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit off): the
+ * broker's next durable commit (every login's) makes them durable too; a
+ * power failure may lose the records written since. */
 door_err door__store_transmissions_append(door_store *st,
                                           const door_store_transmission_new *t,
                                           size_t n, door_detail *d);
