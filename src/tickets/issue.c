@@ -477,16 +477,24 @@ door_err door_tickets_keys_list(door_tickets *t, char **json, door_detail *d) {
 
 door_err door_tickets_keys_rotate(door_tickets *t, unsigned flags, char *kid,
                                   door_detail *d) {
-  door__tk_ring *fresh = NULL;
+  door__tk_ring *cur, *fresh = NULL;
   char newkid[DOOR__TK_KID_MAX + 1];
   int64_t now;
   door_err err;
   if (!t || (flags & ~DOOR_TICKETS_ROTATE_NOW))
     return DOOR_EINVAL;
   now = door__tk_now(t);
-  err = door__tk_store_rotate(t, now, flags, newkid, d);
+  cur = door__tk_ring_get(t, now);
+  err = cur->n + 1 > DOOR__TK_MAX_KEYS && !(flags & DOOR_TICKETS_ROTATE_NOW)
+            ? door_detail_set(d, DOOR_ETOOBIG, "signing_keys",
+                              "too many published signing keys",
+                              "wait for old keys to retire, or rotate --now")
+            : DOOR_OK;
   if (!err)
-    err = door__tk_store_read(t, now, NULL, &fresh, d);
+    err = door__tk_store_rotate(t, now, flags, newkid, d);
+  if (!err) /* the keys in hand are not opened again */
+    err = door__tk_store_read(t, now, cur, &fresh, d);
+  door__tk_ring_unref(cur);
   if (err)
     return err;
   pthread_mutex_lock(&t->mu);

@@ -17,7 +17,6 @@
 
 #define DOOR__TK_INDEX_MAX ((size_t)1 << 20)
 #define DOOR__TK_PEM_MAX ((size_t)16 << 10)
-#define DOOR__TK_MAX_KEYS 64
 
 static char *door__join(const char *dir, const char *name, const char *ext) {
   door_buf b;

@@ -218,7 +218,8 @@ door_err door__tk_store_read(door_tickets *t, int64_t now,
       continue;
     if (row->retire_at && row->retire_at <= now) {
       /* its overlap is over: retired for every broker (idempotent) */
-      door_err e = door__store_signing_key_retire(t->store, row->kid, now, d);
+      door_err e =
+          door__store_signing_key_retire(t->store, row->kid, now, NULL);
       if (!e)
         door__log(t->log, DOOR_LOG_INFO, "tickets.key_retired", "kid", row->kid,
                   NULL);

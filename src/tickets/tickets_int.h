@@ -25,6 +25,8 @@ struct door_store;
 /* Old keys stay published this long after their last token could end
  * (gate leeway and clock skew). */
 #define DOOR__TK_RETIRE_MARGIN 120
+/* Most keys published at once (rotation refuses to go past it). */
+#define DOOR__TK_MAX_KEYS 64
 /* The row of the pairwise key in signing_keys (not a JWK: never in the
  * JWKS; its alg keeps it out of every key list). */
 #define DOOR__TK_PAIRWISE_KID "door-pairwise"

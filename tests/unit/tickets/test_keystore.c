@@ -244,6 +244,31 @@ static void test_withdraw(void) {
   tkcfg_close(&c);
 }
 
+/* Rotations pile up published keys (each keeps its overlap): past 64 the
+ * rotation is refused with a hint; --now withdraws them all. */
+static void test_too_many_keys(void) {
+  tkcfg c;
+  door_tickets *t;
+  door_detail d;
+  door_err err = DOOR_OK;
+  int i;
+  T_EQ_INT(tkcfg_open(&c, NULL), 0);
+  g_now = TK_NOW;
+  t = open_cfg(c.cfg, &err, &d);
+  T_EQ_ERR(err, DOOR_OK);
+  for (i = 0; i < 70 && !err; i++)
+    err = door_tickets_keys_rotate(t, 0, NULL, &d);
+  T_EQ_ERR(err, DOOR_ETOOBIG);
+  T_EQ_INT(i, 64); /* 1 + 63 rotations, the 64th refused */
+  T_EQ_INT(count_rows(t).live, 64);
+  T_OK(strstr(d.hint, "rotate --now") != NULL);
+  T_EQ_ERR(door_tickets_keys_rotate(t, DOOR_TICKETS_ROTATE_NOW, NULL, &d),
+           DOOR_OK);
+  T_EQ_INT(count_rows(t).live, 1);
+  door_tickets_free(t);
+  tkcfg_close(&c);
+}
+
 /* ---- sealed at rest -------------------------------------------------------
  */
 
@@ -561,6 +586,7 @@ static void test_store_down(void) {
 }
 
 T_MAIN(T_CASE(test_first_start_race), T_CASE(test_rotate_two_brokers),
-       T_CASE(test_withdraw), T_CASE(test_sealed_at_rest),
-       T_CASE(test_wrong_secret), T_CASE(test_import),
-       T_CASE(test_import_tampered), T_CASE(test_store_down))
+       T_CASE(test_withdraw), T_CASE(test_too_many_keys),
+       T_CASE(test_sealed_at_rest), T_CASE(test_wrong_secret),
+       T_CASE(test_import), T_CASE(test_import_tampered),
+       T_CASE(test_store_down))
