@@ -71,6 +71,10 @@ door_err door_rp_refresh_expect(door_rp *rp, const char *provider,
   if (!p)
     return door_detail_set(d, DOOR_EPROVIDER_UNKNOWN, "provider",
                            "no provider of that name is configured", NULL);
+  if (!(p->ops->caps & DOOR_PCAP_REFRESH))
+    return door_detail_set(d, DOOR_EUNSUPPORTED, provider,
+                           "this provider has no refresh grant",
+                           "sign in again");
   door__kvlist_init(&form);
   if ((err = door__provider_meta(p, &meta, d)))
     goto out;

@@ -198,6 +198,8 @@ static void test_backchannel_unlisted(void) {
   door_txlog_init(&tx);
   calls = e.o.token_calls;
   T_EQ_ERR(login(&e, "narrow", &tx, &r, &d), DOOR_EPRIVACY_UNLISTED);
+  T_OK(r.subject == NULL && r.tokens.access_token == NULL);
+  door_login_result_clear(&r); /* the clear_cookie, kept on failure */
   T_EQ_STR(d.where, "token code_verifier");
   T_EQ_INT(e.o.token_calls, calls);
   T_EQ_INT(door_rp_tx_refused(e.rp, "narrow", DOOR_TX_TOKEN), 1);
