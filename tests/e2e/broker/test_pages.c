@@ -11,6 +11,7 @@
  * (argv[7], argv[8]; tests/e2e/broker/meson.build).
  */
 #include "bh.h"
+#include "bh_privacy.h"
 #include "t.h"
 
 #include <curl/curl.h>
@@ -363,6 +364,15 @@ static void test_broker_exits_clean(void) {
   T_EQ_INT(bh_wait_broker(E, 40), 0);
 }
 
+/* Issue 8: every request door-idp received from door-broker in this
+ * suite (the entry-token pages) carried only fields of the provider's manifest.
+ */
+static void test_privacy_audit(void) {
+  static const door_tx_endpoint expect[] = {DOOR_TX_AUTHORIZE, DOOR_TX_TOKEN,
+                                            DOOR_TX_TICKETS};
+  bh_privacy_audit(E, expect, sizeof expect / sizeof expect[0]);
+}
+
 jmp_buf t__jmp;
 
 int main(int argc, char **argv) {
@@ -371,6 +381,7 @@ int main(int argc, char **argv) {
       T_CASE(test_token_page),
       T_CASE(test_refusal_pages),
       T_CASE(test_relogin_page),
+      T_CASE(test_privacy_audit),
       T_CASE(test_broker_exits_clean),
   };
   int rc;
