@@ -18,6 +18,7 @@
 #include "doorauth/login.h"
 #include "doorauth/tickets.h"
 #include "harness.h"
+#include "privacy_audit.h"
 #include "store/store.h"
 #include "t.h"
 #include "tickets/gate_int.h"
@@ -462,6 +463,36 @@ static void test_two_gates_one_store(void) {
   door__buf_free(&jwks);
 }
 
+/* Issue 8: every request door-idp received from the relying party in this
+ * suite (logins and ticket checks) carried only manifest fields. */
+static void test_privacy_audit(void) {
+  static const char *const names[] = {"xmarket", "daccount"};
+  static const char *const browser_added[] = {"login_hint", NULL};
+  privacy_profile profiles[2];
+  privacy_audit_result res;
+  e2e_resp r;
+  json_t *all;
+  size_t i;
+  for (i = 0; i < 2; i++) {
+    profiles[i].profile = names[i];
+    profiles[i].issuer = e2e_url(E, names[i], "issuer");
+  }
+  e2e_resp_init(&r);
+  T_EQ_INT(e2e_admin(E, "GET", "/requests", NULL, &r), 0);
+  T_EQ_INT(r.status, 200);
+  all = e2e_json(&r);
+  e2e_resp_free(&r);
+  T_OK(json_is_array(all));
+  T_EQ_INT(json_integer_value(json_object_get(json_array_get(all, 0), "seq")),
+           1);
+  privacy_audit(all, g_cfg, g_rp, profiles, 2, browser_added, &res);
+  json_decref(all);
+  privacy_audit_print(&res);
+  T_OK(res.by_endpoint[DOOR_TX_TOKEN] > 0);
+  T_OK(res.by_endpoint[DOOR_TX_TICKETS] > 0);
+  T_EQ_INT(res.violations, 0);
+}
+
 static void test_shutdown(void) {
   door_buf cmd;
   door_tickets_free(g_t);
@@ -486,6 +517,7 @@ int main(int argc, char **argv) {
       T_CASE(test_no_ticket_refused),
       T_CASE(test_participant_list),
       T_CASE(test_two_gates_one_store),
+      T_CASE(test_privacy_audit),
       T_CASE(test_shutdown),
   };
   static const char *const extra[] = {"--auto-approve", NULL};
