@@ -204,12 +204,17 @@ static void test_config(void) {
                      "0123456789abcdef\n"
                      "scopes = openid email\nallowed_algs = RS256 ES256\n"
                      "userinfo = yes\nkeep_claims = email email_verified\n"
+                     /* this embedder sends login_hint (docs/privacy.md) */
+                     "manifest_extra = authorize:login_hint:user_identifier:"
+                     "login\n"
                      "[provider \"oidcp-pk\"]\ntype = generic\nissuer = ");
   door__buf_puts(&t, g_issuer);
   door__buf_puts(&t, "\nclient_id = door-pk\n"
                      "token_auth_method = private_key_jwt\nclient_key_file = ");
   door__buf_puts(&t, key);
-  door__buf_puts(&t, "\nallowed_algs = ES256\n");
+  door__buf_puts(&t, "\nallowed_algs = ES256\n"
+                     "manifest_extra = authorize:login_hint:user_identifier:"
+                     "login\n");
   door__errlist_init(&errs);
   if (door__config_load_mem("op.conf", t.data, t.len, NULL, &g_cfg, &errs)) {
     for (i = 0; i < errs.n; i++) {
