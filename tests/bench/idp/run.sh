@@ -15,6 +15,8 @@
 #   the kernel's autogroup scheduling the processes of one session share one
 #   CPU share, and a server would otherwise split its share with wrk in
 #   proportions that depend on its own thread count (Node runs ~10 threads).
+#   wrk waits 10 s before counting a request as timed out (its default, 2 s,
+#   failed the run when a loaded machine held a slow peer's answer longer).
 # usage: tests/bench/idp/run.sh BUILD_DIR|DOOR_IDP_EXECUTABLE
 # env:   BENCH_SECONDS (default 5) per run, BENCH_ROUNDS (default 3),
 #        BENCH_CONNECTIONS (default 32)
@@ -88,7 +90,7 @@ run_wrk() { # name pid url [lua]
   local name=$1 pid=$2 url=$3 lua=${4:-} out="$WORK/wrk-$1.txt" args=() t0 t1
   [ -n "$lua" ] && args=(-s "$lua")
   t0=$(cpu_ticks "$pid")
-  setsid -w taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${args[@]}" "$url" >"$out" 2>&1 \
+  setsid -w taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECS}s" --timeout 10s --latency "${args[@]}" "$url" >"$out" 2>&1 \
     || die "wrk failed on $name: $(cat "$out")"
   t1=$(cpu_ticks "$pid")
   if grep -q 'Non-2xx or 3xx responses' "$out"; then
