@@ -197,6 +197,17 @@ userinfo = yes
 display_name = XMarket
 keep_claims = sub name email
 tickets_endpoint = $(ready profiles.xmarket.tickets_endpoint)
+
+# A ticketed event open now (door-idp's xm-alice holds an XM_PREMIUM ticket
+# for it): /account offers an entry token, shown as text and as a QR code.
+[event "live-2025"]
+title = DOOR Live 2025 (demo)
+start = $(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+end = $(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+providers = xmarket
+tiers = XM_PREMIUM=vip, XM_STANDARD=general
+single_use = yes
+token_lifetime = 5m
 EOF
 "$BROKER" --config "$STATE/broker.ini" check >"$STATE/check.log" 2>&1 \
   || die "door-broker refuses the generated configuration: $(cat "$STATE/check.log")"
@@ -228,7 +239,10 @@ cat <<EOF
     d-account  docomo-taro (ドコモ 太郎), docomo-hanako (ドコモ 花子), docomo-guest
     XMarket    xm-alice (ticket XM-0001), xm-bob, xm-carol
   On /account: link the other provider, unlink one, sign out; signing in
-  again with a linked identity returns to the same account.
+  again with a linked identity returns to the same account.  Signed in
+  with XMarket as xm-alice, "DOOR Live 2025 (demo)" gives an entry token
+  (text and QR code); xm-bob's tickets are used/refunded, so he is refused.
+  What goes to each provider and why: $PUBLIC/privacy
 
   TLS: the certificates come from the build's test CA, $CERTS/ca.pem.
   Trust it in your browser (Chrome: Settings > Privacy and security >

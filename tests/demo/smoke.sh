@@ -60,6 +60,12 @@ check "the chooser offers d-account and XMarket" \
 loc=$(curl -sS --cacert "$CA" -o /dev/null -w '%{redirect_url}' "${URL}login/daccount")
 check "a d-account login goes to door-idp's authorization endpoint" \
   grep -Eq '^https://127\.0\.0\.1:[0-9]+/cgi8/oidc/authorize\?' <<<"$loc"
+privacy=$(curl -sS --cacert "$CA" -H 'Accept-Language: ja' "${URL}privacy")
+check "/privacy says in Japanese what d-account receives" \
+  grep -q 'ドコモがお客様個人に割り当てた識別子' <<<"$privacy"
+check "the demo configures a ticketed event open now" \
+  bash -c '"$1" --config "$2" check 2>&1 | grep -q "live-2025"' _ \
+  "$BUILD/door-broker" "$WORK/state/broker.ini"
 idp_page=$(curl -sS --cacert "$CA" "$loc")
 check "door-idp shows its interactive user picker (no auto-approve)" \
   bash -c 'grep -q "docomo-taro" <<<"$1" && grep -q "door_idp_action" <<<"$1"' _ "$idp_page"
