@@ -267,6 +267,7 @@ typedef struct door__tk_seen {
   door_err failed; /* first failed check */
   door_detail failed_d;
   char relogin_provider[64];
+  char no_ticket_provider[64]; /* the first provider that showed none */
 } door__tk_seen;
 
 static door_err door__tk_entitle(door_tickets *t, door_rp *rp,
@@ -329,6 +330,9 @@ static door_err door__tk_ticket(door_tickets *t, door_rp *rp,
     return err;
   }
   if (!ent.entitled) {
+    if (!seen->no_ticket)
+      door__tk_copy(seen->no_ticket_provider, sizeof seen->no_ticket_provider,
+                    id->provider);
     seen->no_ticket = 1;
     return DOOR_ETICKETS_NO_TICKET;
   }
@@ -437,7 +441,7 @@ door_err door_tickets_check(door_tickets *t, const door_config *cfg,
                            "the ticket's tier does not admit to this event",
                            NULL);
   if (seen.no_ticket)
-    return door_detail_set(d, DOOR_ETICKETS_NO_TICKET, "tickets",
+    return door_detail_set(d, DOOR_ETICKETS_NO_TICKET, seen.no_ticket_provider,
                            "no ticket for this event", NULL);
   if (seen.not_participant)
     return door_detail_set(d, DOOR_ETICKETS_NOT_PARTICIPANT,

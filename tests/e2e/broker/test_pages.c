@@ -296,6 +296,8 @@ static void test_refusal_pages(void) {
     char *msg = between(r.body.data, "id=\"message\">", "</p>");
     printf("# message: %s\n", msg ? msg : "(none)");
     T_OK(msg && strlen(msg) > 10);
+    /* the provider that showed no ticket is named */
+    T_OK(msg && has(msg, "in your XMarket account"));
     free(msg);
   }
   T_OK(!has(r.body.data, "id=\"token\"") && !has(r.body.data, "<svg"));
