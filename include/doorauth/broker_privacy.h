@@ -31,6 +31,7 @@ extern "C" {
  *                   "data":"user_identifier","purpose":"login"}, ...],
  *     "purposes":["login","logout"],
  *     "other_data":["protocol","client_credential"],
+ *     "local_events":["live-2025"],
  *     "endpoints":[{"endpoint":"authorize","fields":[{"name":"client_id",
  *                   "data":"protocol","purpose":"login"}, ...]}, ...]}]}
  *
@@ -38,6 +39,10 @@ extern "C" {
  * the user is disclosed about); purposes: the purposes of those fields, in
  * door_tx_purpose order; other_data: the other data kinds sent (protocol
  * values, the broker's client credential: nothing about the user);
+ * local_events: the events whose participant list admits this provider's
+ * identities (the event takes the provider and has a participants_file):
+ * the identifier the provider assigned is then also used within DOOR, for
+ * participant authentication, with nothing sent to the provider for it;
  * endpoints: every endpoint of doorauth/privacy.h in its order, each with
  * every field the manifest lets it send (none: nothing may be sent). */
 

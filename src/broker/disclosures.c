@@ -37,15 +37,38 @@ static json_t *door__field(const door_tx_field *f, int with_endpoint) {
   return o;
 }
 
+/* The events whose participant list admits identities of `p` (events that
+ * take it and have a participants_file): there its identifier is compared
+ * within DOOR and nothing is sent to the provider.  A JSON array of ids. */
+static json_t *door__local_events(const door_config *cfg,
+                                  const door_provider_config *p) {
+  json_t *a = json_array();
+  size_t i, j;
+  for (i = 0; a && i < cfg->nevents; i++) {
+    const door_event_config *ev = &cfg->events[i];
+    int takes = ev->providers.n == 0;
+    for (j = 0; !takes && j < ev->providers.n; j++)
+      takes = strcmp(ev->providers.items[j], p->name) == 0;
+    if (takes && ev->participants_file &&
+        json_array_append_new(a, door__jstr(ev->id)) != 0) {
+      json_decref(a);
+      a = NULL;
+    }
+  }
+  return a;
+}
+
 /* One provider's entry. */
-static json_t *door__provider(const door_provider_config *p,
+static json_t *door__provider(const door_config *cfg,
+                              const door_provider_config *p,
                               const door_tx_manifest *m) {
   json_t *o = json_object(), *user = json_array(), *purposes = json_array();
   json_t *other = json_array(), *eps = json_array();
+  json_t *local = door__local_events(cfg, p);
   int seen_p[16] = {0}, seen_o[16] = {0}, bad;
   size_t i;
   int e;
-  bad = !o || !user || !purposes || !other || !eps;
+  bad = !o || !user || !purposes || !other || !eps || !local;
   for (i = 0; !bad && i < m->n_fields; i++) {
     const door_tx_field *f = &m->fields[i];
     if (door__user_data(f->data)) {
@@ -94,7 +117,9 @@ static json_t *door__provider(const door_provider_config *p,
           json_object_set(o, "user_data", user) != 0 ||
           json_object_set(o, "purposes", purposes) != 0 ||
           json_object_set(o, "other_data", other) != 0 ||
+          json_object_set(o, "local_events", local) != 0 ||
           json_object_set(o, "endpoints", eps) != 0;
+  json_decref(local);
   json_decref(user);
   json_decref(purposes);
   json_decref(other);
@@ -124,7 +149,7 @@ static door_err door__disclosures(const door_config *cfg, const door_rp *rp,
                       "check`");
       break;
     }
-    if (json_array_append_new(list, door__provider(p, m)) != 0)
+    if (json_array_append_new(list, door__provider(cfg, p, m)) != 0)
       err = DOOR_ENOMEM;
   }
   if (!err && json_object_set(root, "providers", list) != 0)

@@ -220,9 +220,9 @@ static door_err door__purposes(const json_t *p, const char *lang,
   size_t i, n = json_array_size(ps);
   int ja = DOOR__ISJA(lang);
   door_err err = DOOR_OK;
-  if (n == 0)
+  if (n == 0 && !json_array_size(json_object_get(p, "local_events")))
     return door__buf_puts(out, "-");
-  if (!ja)
+  if (!ja && n)
     err = door__buf_puts(out, "Used for ");
   for (i = 0; !err && i < n; i++) {
     if (i && i + 1 == n)
@@ -234,8 +234,21 @@ static door_err door__purposes(const json_t *p, const char *lang,
           out,
           door__purpose_word(json_string_value(json_array_get(ps, i)), lang));
   }
-  if (!err)
+  if (!err && n)
     err = door__buf_puts(out, ja ? "のために利用します。" : ".");
+  if (!err && n && json_array_size(json_object_get(p, "local_events")))
+    err = door__buf_puts(out, ja ? "また、" : " Also used");
+  else if (!err && json_array_size(json_object_get(p, "local_events")))
+    err = door__buf_puts(out, ja ? "" : "Used");
+  if (!err && json_array_size(json_object_get(p, "local_events")))
+    err = door__buf_puts(
+        out, ja ? "参加者限定イベントの参加認証（イベントの参加者リストとの"
+                  "照合）のためにDOOR内で利用します。このために外部サービスへ"
+                  "送信する情報はありません。"
+                : " within DOOR for participant authentication at "
+                  "participant-limited events (compared with the event's "
+                  "participant list); nothing is sent to the provider for "
+                  "this.");
   return err;
 }
 

@@ -204,6 +204,12 @@ static void test_disclosures_cli_default(void) {
            "client_credential/login");
   T_EQ_STR(field(d, "token", "client_secret", f), "");
   T_EQ_STR(field(x, "tickets", "event_id", f), "event/event");
+  /* ev-e2e takes d-account through its participant list: a use within
+   * DOOR, listed apart from what is sent */
+  T_EQ_INT(json_array_size(json_object_get(d, "local_events")), 1);
+  T_EQ_STR(
+      json_string_value(json_array_get(json_object_get(d, "local_events"), 0)),
+      "ev-e2e");
   T_EQ_STR(json_string_value(json_object_get(d, "organisation")),
            "NTT DOCOMO, INC.");
   json_decref(j);
@@ -213,10 +219,14 @@ static void test_disclosures_cli_default(void) {
   T_OK(has(out.data, "Data sent: the identifier d-account assigned to the "
                      "user (authorization code"));
   T_OK(has(out.data, "Purpose: Used for account login authentication"));
+  T_OK(has(out.data, "Also used within DOOR for participant authentication "
+                     "at participant-limited events"));
   T_OK(has(out.data, "Protocol values and DOOR's own client credentials are "
                      "also sent; they carry nothing about the user."));
   T_EQ_INT(cli(&out, E->config, "disclosures", "--lang", "ja", NULL), 0);
   T_OK(has(out.data, "ドコモがお客様個人に割り当てた識別子"));
+  T_OK(has(out.data, "参加者限定イベントの参加認証（イベントの参加者リスト"
+                     "との照合）のためにDOOR内で利用します"));
   T_EQ_INT(cli(&out, E->config, "disclosures", "--frob", NULL, NULL), 2);
   door__buf_free(&out);
 }
