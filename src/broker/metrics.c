@@ -360,6 +360,19 @@ static door_err door__m_gauges(door_buf *out, door_broker *b, door__bgen *g) {
     err = door__m_sample(out, "door_jwks_fetches_total", "provider", name, NULL,
                          NULL, door__rp_jwks_fetches(g->rp, name));
   }
+  if (!err)
+    err = door__m_head(out, "door_transmissions_refused_total", "counter",
+                       "Requests to a provider refused because a field was "
+                       "not in its transmission manifest (docs/privacy.md).");
+  for (i = 0; !err && i < g->cfg->nproviders; i++) {
+    const char *name = g->cfg->providers[i].name;
+    int e;
+    for (e = 0; !err && e < DOOR_TX_ENDPOINT_COUNT; e++)
+      err = door__m_sample(
+          out, "door_transmissions_refused_total", "provider", name, "endpoint",
+          door_tx_endpoint_name((door_tx_endpoint)e),
+          door_rp_tx_refused(g->rp, name, (door_tx_endpoint)e));
+  }
   if (err)
     return err;
   memset(&c, 0, sizeof c);

@@ -140,6 +140,8 @@ static void test_broker_exposition(void) {
   T_OK(strstr(text, "door_store_call_seconds_count{op=\"session_create\"} "
                     "1\n"));
   T_OK(strstr(text, "door_jwks_fetches_total{provider=\"daccount\"} 0\n"));
+  T_OK(strstr(text, "door_transmissions_refused_total{provider=\"generic\","
+                    "endpoint=\"authorize\"} 0\n"));
   T_OK(!strstr(text, "evil"));
   free(text);
   t_env_free(&env);
