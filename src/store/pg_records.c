@@ -230,10 +230,10 @@ static door_err tx_fn(door__pg_conn *c, void *p, door_detail *d) {
   tx_ctx *x = p;
   const door_store_transmission_new *t = x->t;
   int64_t id = 0;
-  door_err err = door__pg_int(c, Q_TX_INSERT, &id, d, "itttttti", t->at,
-                              t->provider, t->endpoint, t->fields_json,
-                              t->purpose, t->account_id, t->outcome,
-                              (int64_t)t->http_status);
+  door_err err =
+      door__pg_int(c, Q_TX_INSERT, &id, d, "itttttti", t->at, t->provider,
+                   t->endpoint, t->fields_json, t->purpose, t->account_id,
+                   t->outcome, (int64_t)t->http_status);
   if (err == DOOR_ENOTFOUND)
     door_detail_set(d, err, "account_id", "no such account", NULL);
   if (!err)

@@ -234,10 +234,10 @@ typedef struct tx_ctx {
 static door_err tx_fn(door__sq_conn *c, void *p, door_detail *d) {
   tx_ctx *x = p;
   const door_store_transmission_new *t = x->t;
-  door_err err = door__sq_run(c, Q_TX_INSERT, NULL, d, "itttttti", t->at,
-                              t->provider, t->endpoint, t->fields_json,
-                              t->purpose, t->account_id, t->outcome,
-                              (int64_t)t->http_status);
+  door_err err =
+      door__sq_run(c, Q_TX_INSERT, NULL, d, "itttttti", t->at, t->provider,
+                   t->endpoint, t->fields_json, t->purpose, t->account_id,
+                   t->outcome, (int64_t)t->http_status);
   if (err == DOOR_ENOTFOUND)
     door_detail_set(d, err, "account_id", "no such account", NULL);
   if (!err)
