@@ -169,6 +169,10 @@ typedef struct door_tickets_account {
   door_err (*access_token)(void *ud, const char *provider, int refresh,
                            char **token, door_detail *d);
   void *ud;
+  /* The ticket checks made for this account are appended here
+   * (doorauth/privacy.h; NULL: not recorded).  The caller keeps the
+   * records, with the account id, in its transmission records. */
+  struct door_txlog *tx;
 } door_tickets_account;
 
 typedef struct door_tickets_grant {

@@ -92,6 +92,7 @@ typedef struct door__ptok_ctx {
   const char *account_id;
   const door_broker_session *s; /* for the identity's subject */
   int64_t now;
+  door_txlog *tx; /* refresh grants and ticket checks, recorded after */
 } door__ptok_ctx;
 
 /* Opens one sealed token of (account, provider); DOOR_ENOTFOUND when it
@@ -144,7 +145,7 @@ static door_err door__ptok_refresh(door__ptok_ctx *c, const char *provider,
   if (err || !sub)
     goto out;
   door_detail_clear(&rd);
-  err = door_rp_refresh_expect(c->g->rp, provider, rt, sub, NULL, &nt, &rd);
+  err = door_rp_refresh_expect(c->g->rp, provider, rt, sub, c->tx, &nt, &rd);
   if (err) {
     door__log(&c->g->log, DOOR_LOG_WARN, "broker.refresh_failed", "provider",
               provider, "err", door_err_name(err), "what", rd.what, NULL);
@@ -207,6 +208,7 @@ door_err door_broker_participation(door_broker *b, door_tickets *t,
   door_tickets_grant grant;
   door_tickets_token tok;
   door__ptok_ctx c;
+  door_txlog tx;
   door__bgen *g;
   door_detail local;
   const door_event_config *ev;
@@ -234,15 +236,20 @@ door_err door_broker_participation(door_broker *b, door_tickets *t,
   c.account_id = s->account_id;
   c.s = s;
   c.now = door__broker_now(b);
+  c.tx = &tx;
+  door_txlog_init(&tx);
   memset(&a, 0, sizeof a);
   a.account_id = s->account_id;
   a.identities = ids;
   a.n_identities = n;
   a.access_token = door__ptok;
   a.ud = &c;
+  a.tx = &tx;
   memset(&tok, 0, sizeof tok);
   err = door_tickets_participation(t, g->cfg, g->rp, event_id, &a, c.now,
                                    &grant, &tok, d);
+  /* the refresh grants and ticket checks it made, sent or refused */
+  door__broker_record(b, g, &tx, s->account_id);
   if (!err) {
     /* Anonymous statistics: event, hour, tier (docs/privacy.md). */
     door__broker_stats_count(b, g, event_id, tok.tier);

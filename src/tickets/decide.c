@@ -272,14 +272,14 @@ typedef struct door__tk_seen {
 
 static door_err door__tk_entitle(door_tickets *t, door_rp *rp,
                                  const char *provider, const char *token,
-                                 const char *event_id, door_entitlement *ent,
-                                 door_detail *d) {
+                                 const char *event_id, door_txlog *tx,
+                                 door_entitlement *ent, door_detail *d) {
   if (t->entitlement)
     return t->entitlement(t->entitlement_ud, provider, token, event_id, ent, d);
   if (!rp)
     return door_detail_set(d, DOOR_EINVAL, provider,
                            "no login context for the ticket check", NULL);
-  return door_rp_entitlement(rp, provider, token, event_id, NULL, ent, d);
+  return door_rp_entitlement(rp, provider, token, event_id, tx, ent, d);
 }
 
 static void door__token_free(char *tok) {
@@ -308,7 +308,8 @@ static door_err door__tk_ticket(door_tickets *t, door_rp *rp,
               : DOOR_ENOTFOUND;
     if (err)
       break;
-    err = door__tk_entitle(t, rp, id->provider, tok, ev->id, &ent, &dd);
+    err =
+        door__tk_entitle(t, rp, id->provider, tok, ev->id, acct->tx, &ent, &dd);
     door__token_free(tok);
     tok = NULL;
     if (!door__refused_token(err, &dd))

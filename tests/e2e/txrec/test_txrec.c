@@ -1,6 +1,7 @@
 /* Transmission records end to end (issue 8): the real door-idp and
  * door-broker (tests/e2e/broker/bh.h).  After a d-account login, an
- * XMarket link, a replayed callback and a logout, the broker's SQLite
+ * XMarket link, a participation token (XMarket's ticket check), a
+ * replayed callback and a logout, the broker's SQLite
  * store holds one record per call to a provider: the authorization
  * redirect, token and userinfo with the DOOR account id once it is known
  * (the redirect of a first login has none, the link's has the account),
@@ -127,6 +128,27 @@ static void test_records_of_a_login_link_and_logout(void) {
                  " account_id = ?1",
                  account),
            2);
+  /* A participation token: XMarket's ticket check is recorded with the
+   * account, the purpose 'event' and the field names event_id and the
+   * Authorization header (whatever the answer: tickets or none). */
+  csrf = bh_csrf(b);
+  T_OK(csrf != NULL);
+  {
+    char *enc = bh_enc(csrf ? csrf : "");
+    snprintf(form, sizeof form, "csrf_token=%s", enc);
+    free(enc);
+  }
+  free(csrf);
+  T_EQ_INT(bh_post_path(b, "/api/events/ev-e2e/participation", form, &r), 0);
+  printf("# participation: %ld\n", r.status);
+  T_OK(r.status == 200 || r.status == 403);
+  T_EQ_INT(t_int(db,
+                 "SELECT count(*) FROM transmissions WHERE provider ="
+                 " 'xmarket' AND endpoint = 'tickets' AND purpose = 'event'"
+                 " AND account_id = ?1 AND fields LIKE '%\"event_id\"%' AND"
+                 " fields LIKE '%\"header:Authorization\"%'",
+                 account),
+           1);
   /* RP-initiated logout at the generic provider: the end-session
    * redirect is recorded with the account of the session it ends. */
   {
