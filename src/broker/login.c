@@ -3,6 +3,7 @@
  * Accounts and Linking). */
 #include "broker/broker_int.h"
 #include "jose/jose.h"
+#include "oidc/oidc.h"
 #include "util/url.h"
 
 #include <openssl/crypto.h>
@@ -187,7 +188,7 @@ void door__inflight_remove(door__inflight *f, const char *key) {
 }
 
 /* The replay-guard key of the callback's state, as door_login_finish
- * derives it ("login:" + base64url(SHA-256(state)), src/oidc/finish.c):
+ * derives it (door__login_replay_key, the function finish.c uses):
  * DOOR_OK with the key in `out` only when the guard saw it during this
  * finish (it is in flight), so a derivation that drifted apart fails
  * closed instead of leaving the state unused. */
@@ -195,7 +196,6 @@ static door_err door__state_key(door_broker *b, const char *query,
                                 door_buf *out, int64_t *expires_at) {
   door_kvlist kv;
   const char *state;
-  unsigned char h[SHA256_DIGEST_LENGTH];
   door_err err;
   door__kvlist_init(&kv);
   err = door__form_parse(query, strlen(query), 64, 8192, &kv);
@@ -204,11 +204,8 @@ static door_err door__state_key(door_broker *b, const char *query,
     door__kvlist_free(&kv);
     return DOOR_ENOTFOUND;
   }
-  SHA256((const unsigned char *)state, strlen(state), h);
+  err = door__login_replay_key(state, out);
   door__kvlist_free(&kv);
-  err = door__buf_puts(out, "login:");
-  if (!err)
-    err = door__b64url_encode(h, sizeof h, out);
   if (!err &&
       !door__inflight_find(&b->inflight, door__buf_str(out), expires_at))
     err = DOOR_ENOTFOUND;

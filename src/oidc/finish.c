@@ -26,9 +26,7 @@ void door_login_result_clear(door_login_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* The replay-guard key: SHA-256 of the state, so a shared store never
- * holds a live state. */
-static door_err door__replay_key(const char *state, door_buf *out) {
+door_err door__login_replay_key(const char *state, door_buf *out) {
   unsigned char h[SHA256_DIGEST_LENGTH];
   door_err err;
   SHA256((const unsigned char *)state, strlen(state), h);
@@ -67,7 +65,7 @@ static door_err door__check_pending(door_rp *rp, const char *provider,
       (err = door__pending_open(&rp->sealer, door__buf_str(&name), value, vlen,
                                 pend, d)))
     goto out;
-  err = door__replay_key(pend->state, &key);
+  err = door__login_replay_key(pend->state, &key);
   if (err)
     goto out;
   err = rp->replay.consume(rp->replay.ud, door__buf_str(&key),

@@ -28,6 +28,11 @@
 char *door__oidc_strdup(const char *s);
 /* Frees s after wiping it (for secrets); NULL is fine. */
 void door__oidc_free_secret(char *s);
+
+/* The replay-guard key of a login (finish.c): "login:" followed by the
+ * base64url SHA-256 of its state, so a shared store never holds a live
+ * state.  The broker derives the same key to find its login in flight. */
+door_err door__login_replay_key(const char *state, door_buf *out);
 /* 1 when a and b are equal strings, compared in constant time for equal
  * lengths (CRYPTO_memcmp); NULLs are never equal. */
 int door__oidc_secret_eq(const char *a, const char *b);
