@@ -152,21 +152,8 @@ static door_err link(door__pg_conn *c, const door_store_login *in,
 static door_err keep_tokens(door__pg_conn *c, const door_store_login *in,
                             const char *account_id, door_detail *d) {
   door_store_tokens_new t;
-  door_err err;
-  memset(&t, 0, sizeof t);
-  err = in->tokens(in->tokens_ud, account_id, &t);
-  if (err)
-    return door_detail_set(d, err, "tokens",
-                           "the provider tokens were not "
-                           "sealed",
-                           "sign in again");
-  if (!t.access_len)
-    return DOOR_OK;
-  t.account_id = account_id;
-  t.provider = in->provider;
-  t.now = in->now;
-  err = door__store_check_tokens(&t, d);
-  if (!err)
+  door_err err = door__store_login_tokens(in, account_id, &t, d);
+  if (!err && t.access_len)
     err =
         door__pg_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t.account_id,
                      t.provider, t.access_token, t.access_len, t.refresh_token,

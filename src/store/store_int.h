@@ -177,6 +177,12 @@ door_err door__store_check_tokens(const door_store_tokens_new *t,
                                   door_detail *d);
 door_err door__store_check_session(door_store_session_new *c, int need_account,
                                    door_detail *d);
+/* The login's provider tokens for `account_id`, sealed by the caller's
+ * callback (in->tokens) and checked: t->access_len 0 when there are none
+ * to keep.  Shared by both backends' login commit. */
+door_err door__store_login_tokens(const door_store_login *in,
+                                  const char *account_id,
+                                  door_store_tokens_new *t, door_detail *d);
 
 #define DOOR__STORE_CHECK(st, d)                                               \
   do {                                                                         \

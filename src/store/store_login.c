@@ -49,6 +49,24 @@ door_err door__store_check_tokens(const door_store_tokens_new *t,
   return err;
 }
 
+door_err door__store_login_tokens(const door_store_login *in,
+                                  const char *account_id,
+                                  door_store_tokens_new *t, door_detail *d) {
+  door_err err;
+  memset(t, 0, sizeof *t);
+  err = in->tokens(in->tokens_ud, account_id, t);
+  if (err)
+    return door_detail_set(d, err, "tokens",
+                           "the provider tokens were not sealed",
+                           "sign in again");
+  if (!t->access_len)
+    return DOOR_OK;
+  t->account_id = account_id;
+  t->provider = in->provider;
+  t->now = in->now;
+  return door__store_check_tokens(t, d);
+}
+
 door_err door__store_check_session(door_store_session_new *c, int need_account,
                                    door_detail *d) {
   door_err err = DOOR_OK;
