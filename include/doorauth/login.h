@@ -126,6 +126,13 @@ typedef struct door_rp_options {
   /* Seconds since the epoch; NULL: time().  For tests. */
   int64_t (*clock)(void *ud);
   void *clock_ud;
+  /* Called with the record of every request to a provider made without a
+   * caller's door_txlog: the discovery and JWKS fetches of the shared
+   * caches (made for no one in particular), and any call given tx NULL.
+   * NULL: such requests are not recorded.  Called from the thread that
+   * made the request; it must not call back into the door_rp. */
+  void (*transmitted)(void *ud, const door_transmission *t);
+  void *transmitted_ud;
 } door_rp_options;
 
 /* Zeroes the options: every field takes its default. */

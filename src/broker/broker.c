@@ -238,6 +238,9 @@ static door_err door__bgen_new(door_broker *b, door_config *cfg,
   ro.replay = &b->replay;
   ro.clock = b->opt.clock;
   ro.clock_ud = b->opt.clock_ud;
+  g->b = b; /* the broker outlives its generations */
+  ro.transmitted = door__broker_transmitted;
+  ro.transmitted_ud = g;
   err = door_rp_new(cfg, &ro, &g->rp, d);
   if (err)
     goto out;

@@ -186,6 +186,10 @@ void door__txrows_free(door__txrows *r);
 struct door__bgen;
 void door__broker_record(door_broker *b, struct door__bgen *g,
                          const door_txlog *log, const char *account_id);
+/* door_rp_options.transmitted of a generation (ud: the door__bgen): the
+ * requests made for no caller (discovery and JWKS fetches of the shared
+ * caches) recorded without an account. */
+void door__broker_transmitted(void *ud, const door_transmission *t);
 
 /* ---- logins in flight (login.c) ---------------------------------------------
  * One-time use of a login's state.  The replay guard door_rp calls during
@@ -250,6 +254,7 @@ typedef struct door__bgen {
   unsigned char hint_key[32];
   door__es_entry *es; /* one per configured provider */
   size_t nes;
+  struct door_broker *b; /* for the rp's record sink (no reference held) */
 } door__bgen;
 
 struct door_broker {

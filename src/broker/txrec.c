@@ -92,3 +92,12 @@ void door__broker_record(door_broker *b, door__bgen *g, const door_txlog *log,
               "more calls than one door_txlog keeps", NULL);
   door__txrows_free(&rows);
 }
+
+void door__broker_transmitted(void *ud, const door_transmission *t) {
+  door__bgen *g = ud;
+  door_txlog one;
+  door_txlog_init(&one);
+  one.items[0] = *t;
+  one.n = 1;
+  door__broker_record(g->b, g, &one, NULL);
+}

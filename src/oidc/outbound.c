@@ -88,15 +88,15 @@ static void door__copy_cap(char *dst, size_t cap, const char *src) {
 static void door__record(door_provider *p, door_tx_endpoint e,
                          const door__fieldset *fs, door_err outcome,
                          long status, door_txlog *tx) {
-  door_transmission *r;
+  door_transmission *r, own;
   size_t i, len = 0, cap;
-  if (!tx)
+  if (!tx && !p->rp->transmitted)
     return;
-  if (tx->n >= DOOR_TXLOG_MAX) {
+  if (tx && tx->n >= DOOR_TXLOG_MAX) {
     tx->dropped++;
     return;
   }
-  r = &tx->items[tx->n++];
+  r = tx ? &tx->items[tx->n++] : &own; /* no caller's log: the rp's sink */
   memset(r, 0, sizeof *r);
   r->at = door__rp_now(p->rp);
   door__copy_cap(r->provider, sizeof r->provider, p->s.name);
@@ -118,6 +118,8 @@ static void door__record(door_provider *p, door_tx_endpoint e,
   r->purpose = door__fs_purpose(&p->manifest, e, fs);
   r->outcome = outcome;
   r->http_status = status > 0 && status < 1000 ? (int)status : 0;
+  if (!tx)
+    p->rp->transmitted(p->rp->transmitted_ud, r);
 }
 
 /* DOOR_OK when every field is listed; else counts, logs and describes the

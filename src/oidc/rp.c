@@ -106,6 +106,8 @@ door_err door_rp_new(const struct door_config *cfg, const door_rp_options *o,
     rp->log = o->log;
     rp->clock = o->clock;
     rp->clock_ud = o->clock_ud;
+    rp->transmitted = o->transmitted;
+    rp->transmitted_ud = o->transmitted_ud;
     if (o->replay)
       rp->replay = *o->replay;
   }

@@ -57,6 +57,8 @@ struct door_rp {
   door_replay_mem *own_replay;
   int64_t (*clock)(void *ud);
   void *clock_ud;
+  void (*transmitted)(void *ud, const door_transmission *t);
+  void *transmitted_ud;
   door_sealer sealer;
   door_provider *providers;
   size_t nproviders;

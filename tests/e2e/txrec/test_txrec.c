@@ -7,7 +7,8 @@
  * (the redirect of a first login has none, the link's has the account),
  * field names as a JSON array and never a value (no code, token, subject
  * or client secret in any record), the HTTP status; the replay adds no
- * record and no session. */
+ * record and no session; the shared caches' discovery and JWKS fetches
+ * are recorded without an account. */
 #include "bh.h"
 #include "t.h"
 
@@ -120,6 +121,20 @@ static void test_records_of_a_login_link_and_logout(void) {
                  " 'jwks')",
                  NULL),
            0);
+  /* The shared caches' discovery and JWKS fetches, made for no one in
+   * particular, are recorded too: no field, no account, purpose
+   * metadata (door_rp_options.transmitted). */
+  T_OK(t_int(db,
+             "SELECT count(*) FROM transmissions WHERE provider = 'daccount'"
+             " AND endpoint = 'discovery' AND fields = '[]' AND purpose ="
+             " 'metadata' AND account_id IS NULL AND http_status = 200",
+             NULL) >= 1);
+  T_EQ_INT(t_int(db,
+                 "SELECT count(*) FROM transmissions WHERE provider ="
+                 " 'daccount' AND endpoint = 'jwks' AND fields = '[]' AND"
+                 " account_id IS NULL",
+                 NULL),
+           1);
   /* Link XMarket: its redirect carries the account (linking from it). */
   T_EQ_INT(bh_link(b, "xmarket", "hanako", &r), 302);
   T_EQ_INT(t_int(db,
