@@ -59,8 +59,8 @@ static const char *const door__en[T_COUNT_] = {
     "No sign-in method is configured.",
     "Events",
     "Get an entry token for {p}",
-    "This is your only sign-in method, so it cannot be unlinked: add another "
-    "one first.",
+    ("This is your only sign-in method, so it cannot be unlinked: add another "
+     "one first."),
     "What is sent to sign-in providers",
 };
 
@@ -89,8 +89,8 @@ static const char *const door__ja[T_COUNT_] = {
     "ログイン方法が設定されていません。",
     "イベント",
     "{p}の入場トークンを取得",
-    "ログイン方法が1つだけのため、連携を解除できません。先に別のログイン方法を"
-    "追加してください。",
+    ("ログイン方法が1つだけのため、連携を解除できません。先に別のログイン方法を"
+     "追加してください。"),
     "外部送信について",
 };
 
