@@ -22,6 +22,7 @@
  * argv: door-idp door-broker ca.pem server.pem server.key broker.json
  */
 #include "bh.h"
+#include "bh_privacy.h"
 #include "t.h"
 #include "doorauth/gate.h"
 #include "jose/jose.h"
@@ -742,6 +743,15 @@ static int log_has_report(const char *path) {
   return found;
 }
 
+/* Issue 8: every request door-idp received from either instance (500
+ * concurrent logins, the cross-instance cases, the outage) carried only
+ * manifest fields (both instances run the same providers: A's
+ * configuration stands for both). */
+static void test_privacy_audit(void) {
+  static const door_tx_endpoint expect[] = {DOOR_TX_AUTHORIZE, DOOR_TX_TOKEN};
+  bh_privacy_audit(&A, expect, sizeof expect / sizeof expect[0]);
+}
+
 static void test_teardown(void) {
   int rc_a = -1, rc_b = -1, report;
   char p[600];
@@ -772,6 +782,7 @@ int main(int argc, char **argv) {
       T_CASE(test_keys_shared),
       T_CASE(test_concurrent_first_logins),
       T_CASE(test_postgres_down),
+      T_CASE(test_privacy_audit),
       T_CASE(test_teardown),
   };
   signal(SIGPIPE, SIG_IGN);
