@@ -194,8 +194,9 @@ struct door_idp {
   char *backchannel_ca;
   char *attacker_origin; /* default target of the redirect faults */
   door_idp_listener admin;
-  struct door_http *http; /* outbound (back-channel logout); may be NULL */
-  char *tls_cert_pem;     /* loaded by main.c, alive while serving */
+  struct door_idp_bcl *bcl; /* back-channel logout sender (bcl_post.h);
+                               may be NULL */
+  char *tls_cert_pem;       /* loaded by main.c, alive while serving */
   char *tls_key_pem;
 };
 

@@ -1,10 +1,10 @@
 /* door-idp logout: RP-initiated logout (end_session_endpoint) and
- * OpenID Connect Back-Channel Logout 1.0 logout tokens, POSTed with the
- * outbound client (src/http: TLS verified against the scenario's CA file,
- * redirects never followed). */
+ * OpenID Connect Back-Channel Logout 1.0 logout tokens, POSTed with
+ * OpenSSL's HTTP client (bcl_post.h: TLS verified against the back-channel
+ * CA file, redirects never followed). */
 #include "idp/logout.h"
 
-#include "http/http.h"
+#include "idp/bcl_post.h"
 #include "idp/jwt.h"
 #include "idp/pages.h"
 
@@ -58,9 +58,8 @@ door_err door__idp_backchannel_send(door_idp_profile *p,
                                     const char *user_id, const char *sid,
                                     json_t *report) {
   door_idp *idp = p->idp;
-  door_http_request req;
-  door_http_response resp;
   door_detail d;
+  long status = 0;
   door_buf tok, body;
   json_t *item;
   door_err err, e;
@@ -69,7 +68,6 @@ door_err door__idp_backchannel_send(door_idp_profile *p,
   door__buf_init(&tok, 16384);
   door__buf_init(&body, 32768);
   door_detail_clear(&d);
-  memset(&resp, 0, sizeof resp);
   err = door__idp_logout_token(p, c, user_id, sid, &tok);
   if (!err)
     err = door__form_append(&body, "logout_token", tok.data);
@@ -81,26 +79,20 @@ door_err door__idp_backchannel_send(door_idp_profile *p,
     err = DOOR_ENOMEM;
     goto out;
   }
-  if (!idp->http) {
+  if (!idp->bcl) {
     json_object_set_new(item, "error", json_string("no outbound HTTP client"));
     json_array_append_new(report, item);
     goto out;
   }
-  door__http_request_init(&req);
-  req.method = DOOR_HTTP_POST;
-  req.url = c->backchannel_logout_uri;
-  req.body = body.data;
-  req.body_len = body.len;
-  req.content_type = "application/x-www-form-urlencoded";
-  e = door__http_do(idp->http, &req, &resp, &d);
-  json_object_set_new(item, "status", json_integer(resp.status));
+  e = door__idp_bcl_post(idp->bcl, c->backchannel_logout_uri, body.data,
+                         body.len, &status, &d);
+  json_object_set_new(item, "status", json_integer(status));
   if (e)
     json_object_set_new(item, "error", json_string(door_err_name(e)));
   json_array_append_new(report, item);
-  door__log(&idp->log, e || resp.status >= 300 ? DOOR_LOG_WARN : DOOR_LOG_INFO,
+  door__log(&idp->log, e || status >= 300 ? DOOR_LOG_WARN : DOOR_LOG_INFO,
             "idp.backchannel_logout", "profile", p->name, "client_id",
             c->client_id, "result", e ? door_err_name(e) : "sent", NULL);
-  door__http_response_free(&resp);
 out:
   door__buf_free(&tok);
   door__buf_free(&body);

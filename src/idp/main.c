@@ -9,7 +9,7 @@
  * Prints the URLs it serves, then "door-idp: ready", and serves until
  * SIGINT or SIGTERM (exit 0).  docs/door-idp.md is the manual.
  */
-#include "http/http.h"
+#include "idp/bcl_post.h"
 #include "idp/admin.h"
 #include "idp/idp.h"
 #include "idp/server.h"
@@ -263,16 +263,10 @@ static int apply_opts(door_idp *idp, const opts *o) {
   return idp->tls_cert_pem && idp->tls_key_pem ? 0 : 1;
 }
 
-static int start_http(door_idp *idp) {
-  door_http_options ho;
+static int start_bcl(door_idp *idp) {
   door_detail d;
-  door__http_options_init(&ho);
-  ho.ca_file = idp->backchannel_ca;
-  ho.log = &idp->log;
-  ho.connect_timeout_ms = 3000;
-  ho.total_timeout_ms = 5000;
   door_detail_clear(&d);
-  if (door__http_new(&ho, &idp->http, &d)) {
+  if (door__idp_bcl_new(idp->backchannel_ca, &idp->bcl, &d)) {
     print_detail(NULL, &d);
     return 1;
   }
@@ -395,7 +389,7 @@ int main(int argc, char **argv) {
   if (!rc)
     rc = apply_opts(&idp, &o);
   if (!rc)
-    rc = start_http(&idp);
+    rc = start_bcl(&idp);
   if (!rc) {
     door_detail_clear(&d);
     if (door__idp_server_start(&idp, &d)) {
@@ -422,7 +416,7 @@ int main(int argc, char **argv) {
   }
   if (started)
     door__idp_server_stop(&idp);
-  door__http_free(idp.http);
+  door__idp_bcl_free(idp.bcl);
   door__idp_free(&idp);
   return rc ? 1 : 0;
 }

@@ -65,12 +65,12 @@ if [ -s "$tmp" ]; then report not-ok "layering: no part reaches what it must not
 # One outbound path to providers (docs/privacy.md): door__http_do is called
 # only from src/oidc/outbound.c, which checks every field against the
 # provider's transmission manifest first.  Allowed besides: the client itself
-# (src/http), door-idp (src/idp: the test IdP sends back-channel logout
-# tokens to relying parties, never to a provider) and the client's own unit
-# tests.  src/tickets and src/gate fetch the broker's own JWKS with libcurl
+# (src/http) and the client's own unit tests (door-idp sends its back-channel
+# logout tokens with OpenSSL's HTTP client, src/idp/bcl_post.c, not through
+# src/http).  src/tickets and src/gate fetch the broker's own JWKS with libcurl
 # directly (not a provider call, and they may not reach http).
 : >"$tmp"
-for f in $(echo "$files" | grep -vE '^(src/oidc/outbound\.c|src/http/|src/idp/|tests/unit/http/)' || true); do
+for f in $(echo "$files" | grep -vE '^(src/oidc/outbound\.c|src/http/|tests/unit/http/)' || true); do
   grep -nE '(^|[^a-z_])door__http_do[[:space:]]*\(' "$f" | sed "s|^|$f: calls door__http_do outside src/oidc/outbound.c: |" >>"$tmp"
 done
 # ...and no library or provider code opens its own libcurl handle.
