@@ -177,9 +177,10 @@ static void door__cfg_fill(const door_config_section *s, void *base) {
   for (i = 0; i < s->nvals; i++) {
     const door_config_value *v = &s->vals[i];
     const door_config_key *k = v->key;
-    char *f = (char *)base + k->offset;
+    char *f;
     if (k->offset == DOOR_CFG_NO_FIELD || !v->set)
-      continue;
+      continue; /* before any pointer arithmetic: NO_FIELD is SIZE_MAX */
+    f = (char *)base + k->offset;
     switch (k->type) {
     case DOOR_CFG_STRING:
     case DOOR_CFG_URL:
