@@ -115,39 +115,19 @@ static int door__daccount_describe(const void *state, const char *error,
 
 /* What d-account receives, and why (docs/privacy.md).  authif is sent only
  * when configured; prompt=login when an account is linked. */
-#define L DOOR_TXP_LOGIN
-#define PROTO DOOR_TXD_PROTOCOL
-#define CRED DOOR_TXD_CLIENT_CREDENTIAL
-#define USER DOOR_TXD_USER_IDENTIFIER
 static const door_tx_field door__daccount_fields[] = {
-    {DOOR_TX_AUTHORIZE, "response_type", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "client_id", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "redirect_uri", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "scope", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "state", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "nonce", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "code_challenge", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "code_challenge_method", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "prompt", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "authif", PROTO, L},
-    {DOOR_TX_TOKEN, "grant_type", PROTO, L},
-    {DOOR_TX_TOKEN, "code", USER, L},
-    {DOOR_TX_TOKEN, "redirect_uri", PROTO, L},
-    {DOOR_TX_TOKEN, "code_verifier", PROTO, L},
-    {DOOR_TX_TOKEN, "header:Authorization", CRED, L},
-    {DOOR_TX_REFRESH, "grant_type", PROTO, L},
-    {DOOR_TX_REFRESH, "refresh_token", USER, L},
-    {DOOR_TX_REFRESH, "header:Authorization", CRED, L},
-    {DOOR_TX_USERINFO, "header:Authorization", USER, L},
-    {DOOR_TX_END_SESSION, "id_token_hint", USER, DOOR_TXP_LOGOUT},
-    {DOOR_TX_END_SESSION, "client_id", PROTO, DOOR_TXP_LOGOUT},
-    {DOOR_TX_END_SESSION, "post_logout_redirect_uri", PROTO, DOOR_TXP_LOGOUT},
-    {DOOR_TX_END_SESSION, "state", PROTO, DOOR_TXP_LOGOUT},
+    DOOR_TX_OIDC_AUTHORIZE(DOOR_TXP_LOGIN),
+    {DOOR_TX_AUTHORIZE, "authif", DOOR_TXD_PROTOCOL, DOOR_TXP_LOGIN},
+    DOOR_TX_OIDC_CODE(DOOR_TXP_LOGIN),
+    /* client_secret_basic only */
+    {DOOR_TX_TOKEN, "header:Authorization", DOOR_TXD_CLIENT_CREDENTIAL,
+     DOOR_TXP_LOGIN},
+    DOOR_TX_OIDC_REFRESH(DOOR_TXP_LOGIN),
+    {DOOR_TX_REFRESH, "header:Authorization", DOOR_TXD_CLIENT_CREDENTIAL,
+     DOOR_TXP_LOGIN},
+    DOOR_TX_OIDC_USERINFO(DOOR_TXP_LOGIN),
+    DOOR_TX_OIDC_END_SESSION,
 };
-#undef L
-#undef PROTO
-#undef CRED
-#undef USER
 
 static const door_tx_manifest door__daccount_manifest = {
     "NTT DOCOMO, INC.", "d-account", door__daccount_fields,

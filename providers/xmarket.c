@@ -249,49 +249,19 @@ static void door__xm_release(void *state) {
 /* What XMarket receives, and why (docs/privacy.md).  The tickets scope is
  * part of the login's scope; the refresh grant and the ticket check serve
  * participant authentication at ticketed events. */
-#define L DOOR_TXP_LOGIN
-#define E DOOR_TXP_EVENT
-#define PROTO DOOR_TXD_PROTOCOL
-#define CRED DOOR_TXD_CLIENT_CREDENTIAL
-#define USER DOOR_TXD_USER_IDENTIFIER
-#define CLIENT_AUTH(ep, why)                                                   \
-  {ep, "client_id", PROTO, why}, {ep, "client_secret", CRED, why},             \
-      {ep, "client_assertion_type", PROTO, why},                               \
-      {ep, "client_assertion", CRED, why}, {                                   \
-    ep, "header:Authorization", CRED, why                                      \
-  }
 static const door_tx_field door__xmarket_fields[] = {
-    {DOOR_TX_AUTHORIZE, "response_type", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "client_id", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "redirect_uri", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "scope", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "state", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "nonce", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "code_challenge", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "code_challenge_method", PROTO, L},
-    {DOOR_TX_AUTHORIZE, "prompt", PROTO, L},
-    {DOOR_TX_TOKEN, "grant_type", PROTO, L},
-    {DOOR_TX_TOKEN, "code", USER, L},
-    {DOOR_TX_TOKEN, "redirect_uri", PROTO, L},
-    {DOOR_TX_TOKEN, "code_verifier", PROTO, L},
-    CLIENT_AUTH(DOOR_TX_TOKEN, L),
-    {DOOR_TX_REFRESH, "grant_type", PROTO, E},
-    {DOOR_TX_REFRESH, "refresh_token", USER, E},
-    CLIENT_AUTH(DOOR_TX_REFRESH, E),
-    {DOOR_TX_USERINFO, "header:Authorization", USER, L},
-    {DOOR_TX_TICKETS, "event_id", DOOR_TXD_EVENT, E},
-    {DOOR_TX_TICKETS, "header:Authorization", USER, E},
-    {DOOR_TX_END_SESSION, "id_token_hint", USER, DOOR_TXP_LOGOUT},
-    {DOOR_TX_END_SESSION, "client_id", PROTO, DOOR_TXP_LOGOUT},
-    {DOOR_TX_END_SESSION, "post_logout_redirect_uri", PROTO, DOOR_TXP_LOGOUT},
-    {DOOR_TX_END_SESSION, "state", PROTO, DOOR_TXP_LOGOUT},
+    DOOR_TX_OIDC_AUTHORIZE(DOOR_TXP_LOGIN),
+    DOOR_TX_OIDC_CODE(DOOR_TXP_LOGIN),
+    DOOR_TX_CLIENT_AUTH(DOOR_TX_TOKEN, DOOR_TXP_LOGIN),
+    /* the kept refresh token serves the ticket check */
+    DOOR_TX_OIDC_REFRESH(DOOR_TXP_EVENT),
+    DOOR_TX_CLIENT_AUTH(DOOR_TX_REFRESH, DOOR_TXP_EVENT),
+    DOOR_TX_OIDC_USERINFO(DOOR_TXP_LOGIN),
+    {DOOR_TX_TICKETS, "event_id", DOOR_TXD_EVENT, DOOR_TXP_EVENT},
+    {DOOR_TX_TICKETS, "header:Authorization", DOOR_TXD_USER_IDENTIFIER,
+     DOOR_TXP_EVENT},
+    DOOR_TX_OIDC_END_SESSION,
 };
-#undef CLIENT_AUTH
-#undef L
-#undef E
-#undef PROTO
-#undef CRED
-#undef USER
 
 static const door_tx_manifest door__xmarket_manifest = {
     "Gugenka Ltd.", "XMarket", door__xmarket_fields,

@@ -159,6 +159,55 @@ typedef struct door_provider_ops {
   void (*release)(void *state);
 } door_provider_ops;
 
+/* Building blocks of a provider's default manifest (door_provider_ops
+ * .manifest, doorauth/privacy.h): the fields of the standard code flow,
+ * each with the purpose `why`.  A provider file lists these and its own
+ * extras in one static table. */
+#define DOOR_TX_OIDC_AUTHORIZE(why)                                            \
+  {DOOR_TX_AUTHORIZE, "response_type", DOOR_TXD_PROTOCOL, why},                \
+      {DOOR_TX_AUTHORIZE, "client_id", DOOR_TXD_PROTOCOL, why},                \
+      {DOOR_TX_AUTHORIZE, "redirect_uri", DOOR_TXD_PROTOCOL, why},             \
+      {DOOR_TX_AUTHORIZE, "scope", DOOR_TXD_PROTOCOL, why},                    \
+      {DOOR_TX_AUTHORIZE, "state", DOOR_TXD_PROTOCOL, why},                    \
+      {DOOR_TX_AUTHORIZE, "nonce", DOOR_TXD_PROTOCOL, why},                    \
+      {DOOR_TX_AUTHORIZE, "code_challenge", DOOR_TXD_PROTOCOL, why},           \
+      {DOOR_TX_AUTHORIZE, "code_challenge_method", DOOR_TXD_PROTOCOL, why}, {  \
+    DOOR_TX_AUTHORIZE, "prompt", DOOR_TXD_PROTOCOL, why                        \
+  }
+/* The code exchange's own fields (client authentication apart). */
+#define DOOR_TX_OIDC_CODE(why)                                                 \
+  {DOOR_TX_TOKEN, "grant_type", DOOR_TXD_PROTOCOL, why},                       \
+      {DOOR_TX_TOKEN, "code", DOOR_TXD_USER_IDENTIFIER, why},                  \
+      {DOOR_TX_TOKEN, "redirect_uri", DOOR_TXD_PROTOCOL, why}, {               \
+    DOOR_TX_TOKEN, "code_verifier", DOOR_TXD_PROTOCOL, why                     \
+  }
+/* The refresh grant's own fields (client authentication apart). */
+#define DOOR_TX_OIDC_REFRESH(why)                                              \
+  {DOOR_TX_REFRESH, "grant_type", DOOR_TXD_PROTOCOL, why}, {                   \
+    DOOR_TX_REFRESH, "refresh_token", DOOR_TXD_USER_IDENTIFIER, why            \
+  }
+/* Every client authentication method's fields at `ep` (token or refresh);
+ * the effective manifest keeps those of the configured method only. */
+#define DOOR_TX_CLIENT_AUTH(ep, why)                                           \
+  {ep, "client_id", DOOR_TXD_PROTOCOL, why},                                   \
+      {ep, "client_secret", DOOR_TXD_CLIENT_CREDENTIAL, why},                  \
+      {ep, "client_assertion_type", DOOR_TXD_PROTOCOL, why},                   \
+      {ep, "client_assertion", DOOR_TXD_CLIENT_CREDENTIAL, why}, {             \
+    ep, "header:Authorization", DOOR_TXD_CLIENT_CREDENTIAL, why                \
+  }
+/* RP-initiated logout (purpose logout) and the userinfo bearer token. */
+#define DOOR_TX_OIDC_END_SESSION                                               \
+  {DOOR_TX_END_SESSION, "id_token_hint", DOOR_TXD_USER_IDENTIFIER,             \
+   DOOR_TXP_LOGOUT},                                                           \
+      {DOOR_TX_END_SESSION, "client_id", DOOR_TXD_PROTOCOL, DOOR_TXP_LOGOUT},  \
+      {DOOR_TX_END_SESSION, "post_logout_redirect_uri", DOOR_TXD_PROTOCOL,     \
+       DOOR_TXP_LOGOUT},                                                       \
+  {                                                                            \
+    DOOR_TX_END_SESSION, "state", DOOR_TXD_PROTOCOL, DOOR_TXP_LOGOUT           \
+  }
+#define DOOR_TX_OIDC_USERINFO(why)                                             \
+  { DOOR_TX_USERINFO, "header:Authorization", DOOR_TXD_USER_IDENTIFIER, why }
+
 /* Sets `name` to `value` in a parameter list, replacing an earlier entry of
  * that name (OAuth parameters never repeat). */
 door_err door_provider_param_set(struct door_kvlist *l, const char *name,
