@@ -211,6 +211,7 @@ static door_err requests(door_idp_req *q, door_idp_resp *r) {
     lq.since = strtoull(s, NULL, 10);
   if ((s = door__kvlist_get(&q->query, "limit", NULL)) != NULL)
     lq.limit = strtoull(s, NULL, 10);
+  r->body.max = DOOR_IDP_REQLOG_BODY_MAX; /* a whole suite's log */
   return door__idp_resp_json(r, 200,
                              door__idp_reqlog_json(&q->idp->reqlog, &lq));
 }

@@ -40,6 +40,9 @@ typedef struct door_idp_resp {
 } door_idp_resp;
 
 #define DOOR_IDP_BODY_MAX ((size_t)4 << 20)
+/* The admin API's request log answer: up to request_log_max entries (each
+ * with its headers, query and form), more than one ordinary answer. */
+#define DOOR_IDP_REQLOG_BODY_MAX ((size_t)128 << 20)
 
 void door__idp_req_init(door_idp_req *q);
 void door__idp_req_free(door_idp_req *q);

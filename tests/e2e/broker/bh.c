@@ -259,8 +259,19 @@ static const char *abs_path(const char *p) {
   return r;
 }
 
+/* 1 when the file at `path` contains `what`. */
+static int log_says(const char *path, const char *what) {
+  door_buf b;
+  int found;
+  door__buf_init(&b, 4 << 20);
+  found = read_file(path, &b) == 0 && b.data && strstr(b.data, what) != NULL;
+  door__buf_free(&b);
+  return found;
+}
+
 int bh_setup(bh_env *e, int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
+  int attempt, st;
   memset(e, 0, sizeof *e);
   if (argc < 7) {
     fputs("# usage: PROG door-idp door-broker ca.pem server.pem server.key "
@@ -288,15 +299,32 @@ int bh_setup(bh_env *e, int argc, char **argv) {
   snprintf(e->ready, sizeof e->ready, "%s/ready.json", e->dir);
   snprintf(e->idp_log, sizeof e->idp_log, "%s/idp.log", e->dir);
   snprintf(e->broker_log, sizeof e->broker_log, "%s/broker.log", e->dir);
-  e->port = free_port();
-  if (e->port <= 0)
-    return -1;
-  snprintf(e->base, sizeof e->base, "https://127.0.0.1:%d", e->port);
-  snprintf(e->origin, sizeof e->origin, "%s", e->base);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (write_scenario(e) || start_idp(e) || bh_write_config(e, "Generic OP"))
-    return -1;
-  return bh_start_broker(e);
+  /* The broker's port is chosen free here and bound by door-broker later
+   * (door-idp's scenario names it in redirect URIs): a test running in
+   * parallel may take it in between.  Then door-broker cannot listen, and
+   * everything starts again on another port (at most 3 times). */
+  for (attempt = 0; attempt < 3; attempt++) {
+    e->port = free_port();
+    if (e->port <= 0)
+      return -1;
+    snprintf(e->base, sizeof e->base, "https://127.0.0.1:%d", e->port);
+    snprintf(e->origin, sizeof e->origin, "%s", e->base);
+    unlink(e->ready);
+    if (write_scenario(e) || start_idp(e) || bh_write_config(e, "Generic OP"))
+      return -1;
+    if (bh_start_broker(e) == 0)
+      return 0;
+    if (e->broker_pid > 0 || !log_says(e->broker_log, "listener could not"))
+      return -1; /* not the port race: report it */
+    printf("# port %d was taken before door-broker bound it: again\n", e->port);
+    kill(e->idp_pid, SIGTERM);
+    waitpid(e->idp_pid, &st, 0);
+    e->idp_pid = 0;
+    json_decref(e->ready_json);
+    e->ready_json = NULL;
+  }
+  return -1;
 }
 
 static void print_log(const char *what, const char *path) {
