@@ -12,9 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char Q_BEGIN[] = "BEGIN";
-static const char Q_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char Q_COMMIT[] = "COMMIT";
 static const char Q_ROLLBACK[] = "ROLLBACK";
 static const char Q_SYNC_FULL[] = "PRAGMA synchronous=FULL";
 static const char Q_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
@@ -357,7 +354,11 @@ static door_err conn_open(door__sq *s, door__sq_conn **out, door_detail *d) {
                       s->memory ? "memory" : NULL, d);
   if (err)
     goto out;
-  rc = sqlite3_exec(c->db, Q_SYNC_NORMAL, NULL, NULL, NULL);
+  /* Statement journals (every SAVEPOINT of a group commit, sqlite_tx.c) in
+   * memory, not in a temporary file created and unlinked per batch. */
+  rc = sqlite3_exec(c->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(c->db, Q_SYNC_NORMAL, NULL, NULL, NULL);
   if (rc != SQLITE_OK) {
     err = door__sq_err(c, rc, d);
     goto out;
@@ -420,8 +421,8 @@ door_err door__sq_acquire(door__sq *s, door__sq_conn **out, door_detail *d) {
 
 /* The writer: one connection for every write of this process (see
  * sqlite_int.h).  Waits for it up to the busy timeout. */
-static door_err acquire_writer(door__sq *s, door__sq_conn **out,
-                               door_detail *d) {
+door_err door__sq_writer_take(door__sq *s, door__sq_conn **out,
+                              door_detail *d) {
   struct timespec until;
   door_err err;
   *out = NULL;
@@ -447,7 +448,7 @@ static door_err acquire_writer(door__sq *s, door__sq_conn **out,
   return DOOR_OK;
 }
 
-static void release_writer(door__sq *s, door__sq_conn *c) {
+void door__sq_writer_give(door__sq *s, door__sq_conn *c) {
   if (!sqlite3_get_autocommit(c->db))
     sqlite3_exec(c->db, Q_ROLLBACK, NULL, NULL, NULL);
   if (!sqlite3_get_autocommit(c->db)) {
@@ -488,45 +489,6 @@ door_err door__sq_sync(door__sq_conn *c, int durable, door_detail *d) {
   return err;
 }
 
-/* ---- transactions ---- */
-
-static void backoff(int attempt) {
-  struct timespec ts = {0, (long)attempt * 2000000L};
-  nanosleep(&ts, NULL);
-}
-
-door_err door__sq_tx(door__sq *s, door__sq_mode mode, door__sq_tx_fn fn,
-                     void *ctx, door_detail *d) {
-  door__sq_conn *c;
-  door_err err;
-  int attempt, w = mode != DOOR__SQ_READ && !s->memory;
-  err = w ? acquire_writer(s, &c, d) : door__sq_acquire(s, &c, d);
-  if (err)
-    return err;
-  for (attempt = 1;; attempt++) {
-    err = DOOR_OK;
-    if (mode != DOOR__SQ_READ)
-      err = door__sq_sync(c, mode == DOOR__SQ_DURABLE, d);
-    if (!err)
-      err = door__sq_run(c, mode == DOOR__SQ_READ ? Q_BEGIN : Q_BEGIN_IMMEDIATE,
-                         NULL, d, "");
-    if (!err)
-      err = fn(c, ctx, d);
-    if (!err)
-      err = door__sq_run(c, Q_COMMIT, NULL, d, "");
-    if (err && !sqlite3_get_autocommit(c->db))
-      sqlite3_exec(c->db, Q_ROLLBACK, NULL, NULL, NULL);
-    if (err != DOOR_ESTORE_BUSY || attempt >= DOOR__SQ_TX_ATTEMPTS)
-      break;
-    backoff(attempt);
-  }
-  if (w)
-    release_writer(s, c);
-  else
-    door__sq_release(s, c);
-  return err;
-}
-
 door_err door__sq_run1(door__sq *s, int durable, const char *sql,
                        uint64_t *changes, door_detail *d, const char *fmt,
                        ...) {
@@ -534,7 +496,7 @@ door_err door__sq_run1(door__sq *s, int durable, const char *sql,
   va_list ap;
   door_err err;
   int attempt;
-  err = s->memory ? door__sq_acquire(s, &c, d) : acquire_writer(s, &c, d);
+  err = s->memory ? door__sq_acquire(s, &c, d) : door__sq_writer_take(s, &c, d);
   if (err)
     return err;
   for (attempt = 1;; attempt++) {
@@ -546,12 +508,12 @@ door_err door__sq_run1(door__sq *s, int durable, const char *sql,
     }
     if (err != DOOR_ESTORE_BUSY || attempt >= DOOR__SQ_TX_ATTEMPTS)
       break;
-    backoff(attempt);
+    door__sq_backoff(attempt);
   }
   if (s->memory)
     door__sq_release(s, c);
   else
-    release_writer(s, c);
+    door__sq_writer_give(s, c);
   return err;
 }
 
@@ -566,6 +528,8 @@ static void sq_close(door_store *st) {
   }
   conn_close(s->writer);
   pthread_mutex_destroy(&s->wmu);
+  pthread_cond_destroy(&s->gcv);
+  pthread_mutex_destroy(&s->gmu);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
   free(s->path);
@@ -626,6 +590,8 @@ static door_err sq_open(const char *rest, const door_store_options *o,
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   pthread_mutex_init(&s->wmu, NULL);
+  pthread_mutex_init(&s->gmu, NULL);
+  pthread_cond_init(&s->gcv, NULL);
   err = s->memory ? DOOR_OK : precreate(s->path, d);
   if (!err)
     err = door__sq_acquire(s, &c, d);

@@ -1,6 +1,7 @@
 /* The SQLite backend's shared internals.
  *
- * Files: sqlite.c (open, pool, statements, transactions, error mapping),
+ * Files: sqlite.c (open, pool, statements, the writer, error mapping),
+ * sqlite_tx.c (transactions and group commit),
  * sqlite_migrate.c (the schema and its migrations), sqlite_accounts.c,
  * sqlite_sessions.c, sqlite_records.c (audit, guards, transmissions),
  * sqlite_keys.c (signing keys, provider tokens).
@@ -63,6 +64,13 @@ typedef struct door__sq {
   pthread_cond_t cv;
   pthread_mutex_t wmu;   /* held while the writer is in use */
   door__sq_conn *writer; /* opened on first write; under wmu */
+  /* Group commit (sqlite_tx.c): write transactions waiting for the writer,
+   * and whether a thread is running a batch of them now.  Under gmu. */
+  pthread_mutex_t gmu;
+  pthread_cond_t gcv;
+  struct door__sq_job *gq_head, *gq_tail;
+  int g_leading;
+  uint64_t g_batches, g_jobs; /* committed so far, for tests and metrics */
 } door__sq;
 
 /* Transaction modes. */
@@ -121,13 +129,26 @@ door_err door__sq_int(door__sq_conn *c, const char *sql, int64_t *v,
 door_err door__sq_col_str(sqlite3_stmt *st, int i, char **out);
 door_err door__sq_col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len);
 
-/* Runs fn in one transaction of the given mode on a pooled connection:
- * commits when fn returns DOOR_OK, rolls back otherwise.  When the database
- * is busy (after the busy handler), the whole transaction is retried up to
- * DOOR__SQ_TX_ATTEMPTS times.  fn must set its outputs on every attempt. */
+/* Runs fn in one transaction of the given mode: commits when fn returns
+ * DOOR_OK, rolls back otherwise.  When the database is busy (after the busy
+ * handler), the whole transaction is retried up to DOOR__SQ_TX_ATTEMPTS
+ * times.  fn must set its outputs on every attempt.
+ * READ runs on a pooled connection.  WRITE and DURABLE are group-committed
+ * (sqlite_tx.c): the write transactions of several threads that arrive while
+ * the writer is busy run together, each inside its own SAVEPOINT (a failing
+ * fn rolls back its own changes only), under one BEGIN IMMEDIATE ... COMMIT
+ * and one fsync; each caller returns only after that COMMIT (or with its own
+ * error), so an answered write is as durable as before. */
 typedef door_err (*door__sq_tx_fn)(door__sq_conn *c, void *ctx, door_detail *d);
 door_err door__sq_tx(door__sq *s, door__sq_mode mode, door__sq_tx_fn fn,
                      void *ctx, door_detail *d);
+/* The writer connection (sqlite.c): taken under wmu, waiting up to the busy
+ * timeout; given back (rolled back first if a transaction was left open). */
+door_err door__sq_writer_take(door__sq *s, door__sq_conn **out, door_detail *d);
+void door__sq_writer_give(door__sq *s, door__sq_conn *c);
+/* Sleeps a little longer on each attempt (2 ms x attempt). */
+void door__sq_backoff(int attempt);
+
 /* Runs one statement to completion outside an explicit transaction (a
  * statement is its own transaction). */
 door_err door__sq_run1(door__sq *s, int durable, const char *sql,
