@@ -3,13 +3,13 @@
  * broker_int.h). */
 #include "broker/broker_int.h"
 #include "jose/jose.h"
+#include "util/random.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +125,7 @@ door_err door__hint_seal(const unsigned char key[32], const char *cookie_name,
       (err = door__buf_reserve(&raw, total, (char **)&at)))
     goto out;
   at[0] = DOOR_HINT_VERSION;
-  if (RAND_bytes(at + 1, DOOR_HINT_IV) != 1) {
+  if (door__random(at + 1, DOOR_HINT_IV) != DOOR_OK) {
     err = DOOR_ERANDOM;
     goto out;
   }

@@ -3,11 +3,11 @@
 #include "broker/broker_int.h"
 #include "jose/jose.h"
 #include "oidc/oidc.h"
+#include "util/random.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +44,7 @@ door_err door__session_id_new(char id[DOOR_SESSION_ID_LEN + 1],
   unsigned char raw[DOOR_SESSION_ID_BYTES];
   door_buf b;
   door_err err;
-  if (RAND_bytes(raw, sizeof raw) != 1)
+  if (door__random(raw, sizeof raw) != DOOR_OK)
     return DOOR_ERANDOM;
   door__buf_init(&b, DOOR_SESSION_ID_LEN + 1);
   err = door__b64url_encode(raw, sizeof raw, &b);
@@ -208,7 +208,7 @@ door_err door__session_prepare(door_broker *b, door__bgen *g,
   memset(p, 0, sizeof *p);
   if ((err = door__session_id_new(p->id, p->hash)))
     return err;
-  if (RAND_bytes(p->csrf, sizeof p->csrf) != 1)
+  if (door__random(p->csrf, sizeof p->csrf) != DOOR_OK)
     return DOOR_ERANDOM;
   if (!sid && (err = door__idt_sid(id_token, &p->idt_sid)))
     return err;

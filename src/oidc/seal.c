@@ -7,13 +7,13 @@
  */
 #include "oidc/oidc.h"
 #include "util/json.h"
+#include "util/random.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +141,7 @@ door_err door__pending_seal(const door_sealer *s, const door_pending *p,
   if (err)
     goto out;
   at[0] = DOOR_SEAL_VERSION;
-  if (RAND_bytes(at + 1, DOOR_SEAL_IV) != 1) {
+  if (door__random(at + 1, DOOR_SEAL_IV) != DOOR_OK) {
     err = DOOR_ERANDOM;
     goto out;
   }

@@ -1,8 +1,8 @@
 /* Small helpers shared by the relying-party files. */
 #include "oidc/oidc.h"
+#include "util/random.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +31,7 @@ door_err door__oidc_random_b64(size_t n, door_buf *out) {
   door_err err;
   if (n > sizeof raw)
     return DOOR_EINVAL;
-  if (RAND_bytes(raw, (int)n) != 1)
+  if (door__random(raw, n) != DOOR_OK)
     return DOOR_ERANDOM;
   err = door__b64url_encode(raw, n, out);
   OPENSSL_cleanse(raw, sizeof raw);

@@ -2,10 +2,10 @@
  * every backend, and the result structs' destructors. */
 #include "store/store_int.h"
 #include "util/json.h"
+#include "util/random.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,7 +180,7 @@ door_err door__store_new_account_id(char out[DOOR_STORE_ID_LEN + 1]) {
   static const char hex[] = "0123456789abcdef";
   unsigned char raw[DOOR_STORE_ID_LEN / 2];
   size_t i;
-  if (RAND_bytes(raw, (int)sizeof raw) != 1)
+  if (door__random(raw, sizeof raw) != DOOR_OK)
     return DOOR_ERANDOM;
   for (i = 0; i < sizeof raw; i++) {
     out[2 * i] = hex[raw[i] >> 4];

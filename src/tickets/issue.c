@@ -5,10 +5,10 @@
 #include "tickets/tickets_int.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/random.h"
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -279,7 +279,7 @@ door_err door_tickets_issue(door_tickets *t, const door_config *cfg,
     goto out;
   }
   err = door__tk_pairwise_sub(t->pairwise, account_id, event_id, out->sub);
-  if (!err && RAND_bytes(rnd, sizeof rnd) != 1)
+  if (!err && door__random(rnd, sizeof rnd) != DOOR_OK)
     err = DOOR_ERANDOM;
   if (!err)
     err = door__b64url_encode(rnd, sizeof rnd, &jti);
