@@ -467,8 +467,8 @@ static const door_idp_fault_def fault_defs[] = {
     {"http.status_503", EP_(NONE), ST_(REQUEST), P_NONE,
      "HTTP 503 with Retry-After: 1 and temporarily_unavailable", fh_status_503},
     {"http.delay", EP_(NONE), ST_(REQUEST), P_INT("1000"),
-     "answer `param` milliseconds late (at most 60000; holds a worker "
-     "thread)",
+     "answer `param` milliseconds late (at most 60000; on a timer: the "
+     "listener serves other requests meanwhile)",
      fh_delay},
     {"http.truncated_json", EP_(NONE), ST_(WIRE), P_NONE,
      "body cut in half (Content-Length matches the cut body)",

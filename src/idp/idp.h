@@ -2,12 +2,16 @@
  *
  * door-idp is a test OpenID provider.  One process serves several profiles
  * (daccount, xmarket, generic), each with its own issuer, listeners, keys,
- * clients, users, clock and grant stores.  Everything here is free of
- * libmicrohttpd: server.c adapts MHD requests to door_idp_req and
- * door_idp_resp (http.h), so the handlers can be unit tested.
+ * clients, users, clock and grant stores.  Everything here is free of the
+ * server library: server.c and server_req.c (libevent 2.1, TLS by OpenSSL)
+ * adapt evhttp requests to door_idp_req and door_idp_resp (http.h), so the
+ * handlers can be unit tested.
  *
- * Threading: MHD worker threads run handlers concurrently.  A profile's
- * mutable state (clients, users, keys, JWKS cache) is guarded by its `lock`;
+ * Threading: handlers run concurrently on the server's loop threads
+ * (`threads` of them serve every profile listener, one the admin listener)
+ * and on the worker threads of the handlers that POST back-channel logout
+ * tokens (server_ev.h).  A profile's mutable state (clients, users, keys,
+ * JWKS cache) is guarded by its `lock`;
  * clients and users are immutable, reference-counted objects: a handler takes
  * a reference under the lock and uses the object without it, so the admin API
  * can replace a client while a token is being issued to it.  Keys are
@@ -119,8 +123,8 @@ typedef struct door_idp_listener {
   int plain;    /* plain HTTP instead of HTTPS */
   unsigned eps; /* bit (1u << ep) for each endpoint served */
   char *origin; /* "https://127.0.0.1:43123", set after binding */
-  void *daemon; /* struct MHD_Daemon *, owned by server.c */
-  int fd;       /* bound socket not yet handed to the daemon (bound: 1) */
+  int fd;       /* the bound, listening socket (bound: 1); each loop thread
+                   accepts on a dup() of it; closed by server_stop */
   int bound;
   door_idp_profile *prof; /* NULL for the admin listener */
   door_idp *idp;
@@ -194,9 +198,11 @@ struct door_idp {
   char *backchannel_ca;
   char *attacker_origin; /* default target of the redirect faults */
   door_idp_listener admin;
-  struct door_idp_bcl *bcl; /* back-channel logout sender (bcl_post.h);
-                               may be NULL */
-  char *tls_cert_pem;       /* loaded by main.c, alive while serving */
+  struct door_idp_server *server; /* loops and TLS context (server.c); NULL
+                                     when not serving */
+  struct door_idp_bcl *bcl;       /* back-channel logout sender (bcl_post.h);
+                                     may be NULL */
+  char *tls_cert_pem;             /* loaded by main.c, alive while serving */
   char *tls_key_pem;
 };
 

@@ -1,176 +1,41 @@
-/* door-idp listeners on libmicrohttpd: TLS (GnuTLS inside MHD), an internal
- * thread pool with epoll, request accumulation, and the adaptation of MHD
- * requests to door_idp_req / door_idp_resp (http.h). */
+/* door-idp listeners on libevent 2.1: sockets, the TLS context (OpenSSL,
+ * through bufferevent_openssl), the loop threads and their evhttp servers.
+ * server_req.c adapts the requests; server_ev.h says which thread does
+ * what. */
 #include "idp/server.h"
 
-#include "idp/http.h"
+#include "idp/server_ev.h"
 
 #include <arpa/inet.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define BODY_MAX_PROFILE ((size_t)64 << 10)
-#define BODY_MAX_ADMIN ((size_t)1 << 20)
-#define QUERY_PAIRS_MAX 256
-#define PARAM_LEN_MAX ((size_t)64 << 10)
+/* evhttp refuses (its own HTML 413, before reading) a body over these; a
+ * body over the handlers' caps (64 KiB, admin 1 MiB: server_req.c) and
+ * under these gets door-idp's OAuth JSON 413. */
+#define EV_BODY_MAX_PROFILE ((size_t)8 << 20)
+#define EV_BODY_MAX_ADMIN ((size_t)32 << 20)
+/* Request line and headers (libmicrohttpd's pool was 32 KiB in all). */
+#define EV_HEADERS_MAX ((ev_ssize_t)64 << 10)
+#define IDLE_TIMEOUT_S 30
 
-/* Per-request state, from the URI log callback to completion. */
-typedef struct conn_req {
-  char *uri; /* raw request target: path and query, still encoded */
-  door_buf body;
-  int started;
-  int too_big;
-} conn_req;
-
-static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
-  door_idp_listener *l = cls;
-  conn_req *cr = calloc(1, sizeof *cr);
-  size_t n = strlen(uri) + 1;
-  (void)con;
-  if (!cr)
-    return NULL;
-  cr->uri = malloc(n);
-  if (!cr->uri) {
-    free(cr);
-    return NULL;
-  }
-  memcpy(cr->uri, uri, n);
-  door__buf_init(&cr->body, l->prof ? BODY_MAX_PROFILE : BODY_MAX_ADMIN);
-  return cr;
-}
-
-static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
-                      enum MHD_RequestTerminationCode toe) {
-  conn_req *cr = *con_cls;
-  (void)cls;
-  (void)con;
-  (void)toe;
-  if (!cr)
-    return;
-  door__buf_free(&cr->body);
-  free(cr->uri);
-  free(cr);
-  *con_cls = NULL;
-}
-
-static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
-                                  const char *key, const char *value) {
-  door_kvlist *l = cls;
-  (void)kind;
-  if (l->n >= 200)
-    return MHD_NO;
-  door__kvlist_add(l, key, value ? value : "");
-  return MHD_YES;
-}
-
-static int is_form(const char *ctype) {
-  static const char want[] = "application/x-www-form-urlencoded";
-  return ctype && strncasecmp(ctype, want, sizeof want - 1) == 0 &&
-         (ctype[sizeof want - 1] == '\0' || ctype[sizeof want - 1] == ';' ||
-          ctype[sizeof want - 1] == ' ');
-}
-
-static enum MHD_Result send_resp(struct MHD_Connection *c, door_idp_resp *r) {
-  struct MHD_Response *mr;
-  enum MHD_Result ret;
-  size_t len = r->body.len, i;
-  char *data = len ? door__buf_detach(&r->body) : NULL;
-  mr = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-  if (!mr) {
-    free(data);
-    return MHD_NO;
-  }
-  if (r->content_type)
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-  for (i = 0; i < r->headers.n; i++)
-    MHD_add_response_header(mr, r->headers.items[i].name,
-                            r->headers.items[i].value);
-  ret = MHD_queue_response(c, (unsigned)r->status, mr);
-  MHD_destroy_response(mr);
-  return ret;
-}
-
-static void sleep_ms(unsigned ms) {
-  struct timespec ts;
-  ts.tv_sec = ms / 1000;
-  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-  while (nanosleep(&ts, &ts) != 0)
-    ;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
-  door_idp_listener *l = cls;
-  conn_req *cr = *con_cls;
-  door_idp_req q;
-  door_idp_resp r;
-  const char *qs, *ctype;
-  door_buf path;
-  enum MHD_Result ret;
-  (void)url;
-  (void)version;
-  if (!cr)
-    return MHD_NO; /* out of memory in uri_log */
-  if (!cr->started) {
-    cr->started = 1;
-    return MHD_YES;
-  }
-  if (*upload_data_size) {
-    if (!cr->too_big &&
-        door__buf_append(&cr->body, upload_data, *upload_data_size))
-      cr->too_big = 1;
-    *upload_data_size = 0;
-    return MHD_YES;
-  }
-  door__idp_req_init(&q);
-  door__idp_resp_init(&r);
-  door__buf_init(&path, 8192);
-  q.idp = l->idp;
-  q.prof = l->prof;
-  q.listener = l;
-  q.method = method;
-  qs = strchr(cr->uri, '?');
-  door__buf_append(&path, cr->uri,
-                   qs ? (size_t)(qs - cr->uri) : strlen(cr->uri));
-  q.path = door__buf_str(&path);
-  if (qs && door__form_parse(qs + 1, strlen(qs + 1), QUERY_PAIRS_MAX,
-                             PARAM_LEN_MAX, &q.query))
-    q.query_bad = 1;
-  MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, &q.headers);
-  q.body = cr->body.data;
-  q.body_len = cr->body.len;
-  ctype = door__idp_req_header(&q, "Content-Type");
-  if (cr->body.len && is_form(ctype) &&
-      door__form_parse(cr->body.data, cr->body.len, QUERY_PAIRS_MAX,
-                       PARAM_LEN_MAX, &q.form))
-    q.form_bad = 1;
-  q.ep = door__idp_route(l, q.path);
-  if (l->prof)
-    door__idp_reqlog_add(&l->idp->reqlog, l->prof->name, l->name,
-                         q.ep ? door__idp_ep_name(q.ep) : "unknown", method,
-                         q.path, &q.headers, &q.query, &q.form);
-  if (cr->too_big)
-    door__idp_resp_oauth_error(&r, 413, "invalid_request",
-                               "request body too large");
-  else
-    door__idp_dispatch(&q, &r);
-  if (r.delay_ms)
-    sleep_ms(r.delay_ms > 60000 ? 60000 : r.delay_ms);
-  ret = send_resp(c, &r);
-  door__idp_resp_free(&r);
-  door__idp_req_free(&q);
-  door__buf_free(&path);
-  return ret;
-}
+struct door_idp_server {
+  SSL_CTX *tls;         /* NULL when every listener is plain */
+  door_idp_loop *loops; /* idp->threads profile loops, then the admin loop */
+  size_t nloops;
+};
 
 /* "https://127.0.0.1:443", IPv6 hosts in brackets. */
 static door_err make_origin(door_idp_listener *l) {
@@ -271,38 +136,242 @@ static door_err bind_one(door_idp_listener *l, door_detail *d) {
   return make_origin(l);
 }
 
-/* Hands the bound socket to a libmicrohttpd daemon (which closes it). */
-static door_err run_one(door_idp *idp, door_idp_listener *l, door_detail *d) {
-  char where[160];
-  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
-  struct MHD_Daemon *daemon;
-  listener_where(l, where, sizeof where);
-  if (strchr(l->host, ':'))
-    flags |= MHD_USE_IPv6;
-  if (!l->plain) {
-    if (!idp->tls_cert_pem || !idp->tls_key_pem)
-      return door_detail_set(d, DOOR_ESERVER, where,
-                             "HTTPS listener without a certificate",
-                             "give --tls-cert and --tls-key (build/certs), "
-                             "or --plain-http");
-    flags |= MHD_USE_TLS;
+/* "TLS certificate: " + OpenSSL's first error, for messages. */
+static door_err tls_fail(door_idp *idp, const char *what, door_detail *d) {
+  door_buf w;
+  door_err err;
+  char ebuf[160];
+  unsigned long e = ERR_peek_error();
+  door__buf_init(&w, 400);
+  door__buf_puts(&w, what);
+  if (e) {
+    ERR_error_string_n(e, ebuf, sizeof ebuf);
+    door__buf_puts(&w, ": ");
+    door__buf_puts(&w, ebuf);
   }
-  daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(l->prof ? idp->threads : 1),
-      MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_NOTIFY_COMPLETED,
-      completed, l, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-      l->plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_KEY, idp->tls_key_pem,
-      MHD_OPTION_HTTPS_MEM_CERT, idp->tls_cert_pem, MHD_OPTION_END);
-  if (!daemon)
+  ERR_clear_error();
+  err = door_detail_set(d, DOOR_ESERVER,
+                        idp->tls_cert_file ? idp->tls_cert_file : "tls",
+                        door__buf_str(&w),
+                        "give --tls-cert and --tls-key as PEM files that "
+                        "belong together (build/certs/server.pem, "
+                        "server.key), or --plain-http");
+  door__buf_free(&w);
+  return err;
+}
+
+/* One SSL_CTX from the PEM certificate (and chain) and key in memory:
+ * TLS 1.2 and later. */
+static door_err tls_new(door_idp *idp, SSL_CTX **out, door_detail *d) {
+  SSL_CTX *ctx = NULL;
+  BIO *bio = NULL;
+  X509 *x = NULL;
+  EVP_PKEY *key = NULL;
+  door_err err = DOOR_OK;
+  if (!idp->tls_cert_pem || !idp->tls_key_pem)
+    return door_detail_set(d, DOOR_ESERVER, "tls",
+                           "HTTPS listener without a certificate",
+                           "give --tls-cert and --tls-key (build/certs), "
+                           "or --plain-http");
+  ERR_clear_error();
+  ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+    err = tls_fail(idp, "cannot create the TLS context", d);
+    goto out;
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_sess_set_cache_size(ctx, 1024);
+  bio = BIO_new_mem_buf(idp->tls_cert_pem, -1);
+  x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+  if (!x || SSL_CTX_use_certificate(ctx, x) != 1) {
+    err =
+        tls_fail(idp, "the TLS certificate is not a valid PEM certificate", d);
+    goto out;
+  }
+  X509_free(x);
+  /* The rest of the file: the chain, sent after the certificate. */
+  while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+      err = tls_fail(idp, "cannot add a chain certificate", d);
+      goto out;
+    }
+    x = NULL;
+  }
+  ERR_clear_error(); /* the end of the PEM file */
+  BIO_free(bio);
+  bio = BIO_new_mem_buf(idp->tls_key_pem, -1);
+  key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+  if (!key || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+    err = tls_fail(idp, "the TLS key is not a valid PEM private key", d);
+    goto out;
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    err = tls_fail(idp, "the TLS key does not belong to the certificate", d);
+    goto out;
+  }
+  *out = ctx;
+  ctx = NULL;
+out:
+  X509_free(x);
+  EVP_PKEY_free(key);
+  BIO_free(bio);
+  SSL_CTX_free(ctx);
+  return err;
+}
+
+/* evhttp's bufferevent factory on HTTPS listeners: one SSL per connection,
+ * accepting; evhttp sets the socket. */
+static struct bufferevent *tls_bev(struct event_base *base, void *arg) {
+  SSL *ssl = SSL_new(arg);
+  struct bufferevent *bev;
+  if (!ssl)
+    return NULL;
+  bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                       BEV_OPT_CLOSE_ON_FREE);
+  if (!bev)
+    return NULL;
+  /* Clients may close without close_notify once they have their answer. */
+  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  return bev;
+}
+
+/* An evhttp for listener `l` on loop `lp`, accepting on a dup() of its
+ * socket. */
+static door_err bind_http(struct door_idp_server *s, door_idp_loop *lp,
+                          door_idp_listener *l, door_detail *d) {
+  char where[160];
+  door_idp_binding *b = &lp->binds[lp->nbinds];
+  int fd;
+  listener_where(l, where, sizeof where);
+  b->loop = lp;
+  b->l = l;
+  b->http = evhttp_new(lp->base);
+  if (!b->http)
+    return door_detail_set(d, DOOR_ENOMEM, where, "cannot create an evhttp",
+                           NULL);
+  lp->nbinds++;
+  evhttp_set_allowed_methods(
+      b->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                   EVHTTP_REQ_PATCH);
+  /* No Content-Type unless the handler set one. */
+  evhttp_set_default_content_type(b->http, NULL);
+  evhttp_set_timeout(b->http, IDLE_TIMEOUT_S);
+  evhttp_set_max_headers_size(b->http, EV_HEADERS_MAX);
+  evhttp_set_max_body_size(
+      b->http, (ev_ssize_t)(l->prof ? EV_BODY_MAX_PROFILE : EV_BODY_MAX_ADMIN));
+  evhttp_set_gencb(b->http, door__idp_ev_request, b);
+  if (!l->plain)
+    evhttp_set_bevcb(b->http, tls_bev, s->tls);
+  fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0 || evhttp_accept_socket(b->http, fd) != 0) {
+    if (fd >= 0)
+      close(fd);
     return door_detail_set(d, DOOR_ESERVER, where,
-                           "libmicrohttpd could not start on the socket",
-                           l->plain ? NULL
-                                    : "is the TLS certificate or key valid "
-                                      "PEM?");
-  l->daemon = daemon;
-  l->bound = 0; /* the daemon owns the socket now */
+                           "libevent cannot accept on the socket",
+                           "too many open files?");
+  }
   return DOOR_OK;
+}
+
+static void *loop_main(void *arg) {
+  door_idp_loop *lp = arg;
+  event_base_dispatch(lp->base);
+  return NULL;
+}
+
+/* Loop `lp` with an evhttp for each listener of `ls`. */
+static door_err loop_init(struct door_idp_server *s, door_idp *idp,
+                          door_idp_loop *lp, door_idp_listener **ls, size_t n,
+                          door_detail *d) {
+  door_err err;
+  size_t i;
+  lp->idp = idp;
+  lp->base = event_base_new();
+  lp->binds = calloc(n ? n : 1, sizeof *lp->binds);
+  if (!lp->base || !lp->binds)
+    return door_detail_set(d, DOOR_ENOMEM, "server",
+                           "cannot create an event loop", NULL);
+  for (i = 0; i < n; i++) {
+    err = bind_http(s, lp, ls[i], d);
+    if (err)
+      return err;
+  }
+  return DOOR_OK;
+}
+
+/* Every listener of the process, profiles first, the admin listener last. */
+static door_err all_listeners(door_idp *idp, door_idp_listener ***out,
+                              size_t *n) {
+  size_t i, k, cap = 1;
+  door_idp_listener **ls;
+  for (i = 0; i < idp->nprofiles; i++)
+    cap += idp->profiles[i]->nlisteners;
+  ls = calloc(cap, sizeof *ls);
+  if (!ls)
+    return DOOR_ENOMEM;
+  *n = 0;
+  for (i = 0; i < idp->nprofiles; i++) {
+    for (k = 0; k < idp->profiles[i]->nlisteners; k++)
+      ls[(*n)++] = &idp->profiles[i]->listeners[k];
+  }
+  ls[(*n)++] = &idp->admin;
+  *out = ls;
+  return DOOR_OK;
+}
+
+static door_err run_all(door_idp *idp, door_detail *d) {
+  struct door_idp_server *s;
+  door_idp_listener **ls = NULL;
+  door_err err;
+  size_t n = 0, i;
+  int need_tls = 0;
+  s = calloc(1, sizeof *s);
+  if (!s)
+    return door_detail_set(d, DOOR_ENOMEM, "server", "out of memory", NULL);
+  idp->server = s;
+  err = all_listeners(idp, &ls, &n);
+  if (err)
+    return door_detail_set(d, err, "server", "out of memory", NULL);
+  for (i = 0; i < n; i++)
+    need_tls |= !ls[i]->plain;
+  if (need_tls) {
+    err = tls_new(idp, &s->tls, d);
+    if (err)
+      goto out;
+  }
+  /* Cross-thread event_active and loopbreak; libevent keeps this setting
+   * for the process (a second call is harmless). */
+  if (evthread_use_pthreads() != 0) {
+    err = door_detail_set(d, DOOR_ESERVER, "server",
+                          "libevent has no pthreads support", NULL);
+    goto out;
+  }
+  s->nloops = (idp->threads ? idp->threads : 1) + 1;
+  s->loops = calloc(s->nloops, sizeof *s->loops);
+  if (!s->loops) {
+    err = door_detail_set(d, DOOR_ENOMEM, "server", "out of memory", NULL);
+    goto out;
+  }
+  for (i = 0; i + 1 < s->nloops; i++) {
+    err = loop_init(s, idp, &s->loops[i], ls, n - 1, d);
+    if (err)
+      goto out;
+  }
+  err = loop_init(s, idp, &s->loops[s->nloops - 1], &ls[n - 1], 1, d);
+  if (err)
+    goto out;
+  for (i = 0; i < s->nloops; i++) {
+    if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i])) {
+      err = door_detail_set(d, DOOR_ESERVER, "server",
+                            "cannot start a loop thread", NULL);
+      goto out;
+    }
+    s->loops[i].running = 1;
+  }
+out:
+  free(ls);
+  return err;
 }
 
 door_err door__idp_server_start(door_idp *idp, door_detail *d) {
@@ -327,14 +396,7 @@ door_err door__idp_server_start(door_idp *idp, door_detail *d) {
   err = bind_one(&idp->admin, d);
   if (err)
     goto fail;
-  for (i = 0; i < idp->nprofiles; i++) {
-    for (k = 0; k < idp->profiles[i]->nlisteners; k++) {
-      err = run_one(idp, &idp->profiles[i]->listeners[k], d);
-      if (err)
-        goto fail;
-    }
-  }
-  err = run_one(idp, &idp->admin, d);
+  err = run_all(idp, d);
   if (err)
     goto fail;
   return DOOR_OK;
@@ -343,11 +405,7 @@ fail:
   return err;
 }
 
-static void stop_one(door_idp_listener *l) {
-  if (l->daemon) {
-    MHD_stop_daemon(l->daemon);
-    l->daemon = NULL;
-  }
+static void close_listener(door_idp_listener *l) {
   if (l->bound) {
     close(l->fd);
     l->bound = 0;
@@ -355,10 +413,35 @@ static void stop_one(door_idp_listener *l) {
 }
 
 void door__idp_server_stop(door_idp *idp) {
+  struct door_idp_server *s = idp->server;
   size_t i, k;
-  stop_one(&idp->admin);
+  if (s) {
+    for (i = 0; i < s->nloops; i++) {
+      /* loopexit, not loopbreak: it also stops a loop that has not
+       * entered event_base_dispatch yet. */
+      if (s->loops[i].running)
+        event_base_loopexit(s->loops[i].base, NULL);
+    }
+    for (i = 0; i < s->nloops; i++) {
+      door_idp_loop *lp = &s->loops[i];
+      if (lp->running)
+        pthread_join(lp->thread, NULL);
+      lp->running = 0;
+      door__idp_ev_drop_pending(lp);
+      for (k = 0; k < lp->nbinds; k++)
+        evhttp_free(lp->binds[k].http);
+      free(lp->binds);
+      if (lp->base)
+        event_base_free(lp->base);
+    }
+    free(s->loops);
+    SSL_CTX_free(s->tls);
+    free(s);
+    idp->server = NULL;
+  }
+  close_listener(&idp->admin);
   for (i = 0; i < idp->nprofiles; i++) {
     for (k = 0; k < idp->profiles[i]->nlisteners; k++)
-      stop_one(&idp->profiles[i]->listeners[k]);
+      close_listener(&idp->profiles[i]->listeners[k]);
   }
 }

@@ -1,4 +1,4 @@
-/* door-idp listeners (libmicrohttpd). */
+/* door-idp listeners (libevent 2.1 with OpenSSL: server_ev.h). */
 #ifndef DOOR_IDP_SERVER_H
 #define DOOR_IDP_SERVER_H
 
@@ -9,7 +9,8 @@
  * listeners need idp->tls_cert_pem and tls_key_pem.  On failure everything
  * started is stopped and `d` names the listener. */
 door_err door__idp_server_start(door_idp *idp, door_detail *d);
-/* Stops every listener (waits for the worker threads). */
+/* Stops every listener: ends the loops, waits for their threads and the
+ * worker threads, frees everything (pending answers are not sent). */
 void door__idp_server_stop(door_idp *idp);
 
 #endif
