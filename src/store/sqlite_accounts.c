@@ -7,9 +7,10 @@
 
 static const char Q_FIND[] =
     "SELECT account_id FROM identities WHERE issuer = ?1 AND subject = ?2";
+/* The lookup and the sign-in's update in one statement. */
 static const char Q_TOUCH[] =
     "UPDATE identities SET last_login_at = ?3, kept_claims = ?4"
-    " WHERE issuer = ?1 AND subject = ?2";
+    " WHERE issuer = ?1 AND subject = ?2 RETURNING account_id";
 static const char Q_ACCOUNT_INSERT[] =
     "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)";
 static const char Q_IDENTITY_INSERT[] =
@@ -77,19 +78,28 @@ static void col_account(sqlite3_stmt *st, int i,
   out[n] = '\0';
 }
 
-/* Looks (issuer, subject) up; DOOR_ENOTFOUND when not linked. */
-static door_err find(door__sq_conn *c, const char *issuer, const char *subject,
+/* Looks the identity up (Q_FIND), or touches it (Q_TOUCH: last_login_at,
+ * kept claims) and answers its account; DOOR_ENOTFOUND when not linked. */
+static door_err find(door__sq_conn *c, const char *sql,
+                     const door__store_ident *id,
                      char account_id[DOOR_STORE_ID_LEN + 1], door_detail *d) {
   sqlite3_stmt *st;
   door_err err;
   int row = 0;
-  err = door__sq_q(c, Q_FIND, &st, d, "tt", issuer, subject);
+  if (sql == Q_TOUCH)
+    err = door__sq_q(c, sql, &st, d, "ttit", id->issuer, id->subject, id->now,
+                     id->kept_claims_json);
+  else
+    err = door__sq_q(c, sql, &st, d, "tt", id->issuer, id->subject);
   if (!err)
     err = door__sq_step(c, st, &row, d);
   if (!err && !row)
     err = DOOR_ENOTFOUND;
   if (!err)
     col_account(st, 0, account_id);
+  /* Runs an UPDATE ... RETURNING to completion. */
+  while (!err && row)
+    err = door__sq_step(c, st, &row, d);
   door__sq_end(st);
   return err;
 }
@@ -97,48 +107,72 @@ static door_err find(door__sq_conn *c, const char *issuer, const char *subject,
 static door_err account_exists(door__sq_conn *c, const char *account_id,
                                door_detail *d) {
   int64_t one;
-  door_err err = door__sq_int(c, Q_ACCOUNT_EXISTS, &one, d, "t", account_id);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
+  return door__store_no_account(
+      door__sq_int(c, Q_ACCOUNT_EXISTS, &one, d, "t", account_id), d);
+}
+
+/* ---- sign-in and link steps ---- */
+
+door_err door__sq_signin(door__sq_conn *c, const door__store_ident *id,
+                         char account_id[DOOR_STORE_ID_LEN + 1], int *created,
+                         door_detail *d) {
+  door_err err = find(c, Q_TOUCH, id, account_id, d);
+  *created = 0;
+  if (err != DOOR_ENOTFOUND)
+    return err;
+  err = door__store_new_account(account_id, d);
+  if (!err)
+    err = door__sq_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", account_id, id->now);
+  if (!err)
+    err = door__sq_run(c, Q_IDENTITY_INSERT, NULL, d, "ttttit", account_id,
+                       id->provider, id->issuer, id->subject, id->now,
+                       id->kept_claims_json);
+  if (!err)
+    err =
+        door__sq_audit_insert(c, id->now, account_id, DOOR_AUDIT_ACCOUNT_CREATE,
+                              id->provider, id->issuer, NULL, d);
+  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
+    err = door__store_id_collided(d);
+  if (!err)
+    *created = 1;
+  return err;
+}
+
+door_err door__sq_link(door__sq_conn *c, const char *account_id,
+                       const door__store_ident *id, int *linked,
+                       door_detail *d) {
+  char owner[DOOR_STORE_ID_LEN + 1];
+  door_err err = account_exists(c, account_id, d);
+  *linked = 0;
+  if (err)
+    return err;
+  err = find(c, Q_FIND, id, owner, d);
+  if (!err)
+    return door__store_link_owner(owner, account_id, d);
+  if (err != DOOR_ENOTFOUND)
+    return err;
+  err = door__sq_run(c, Q_IDENTITY_INSERT, NULL, d, "ttttit", account_id,
+                     id->provider, id->issuer, id->subject, id->now,
+                     id->kept_claims_json);
+  if (!err)
+    err = door__sq_audit_insert(c, id->now, account_id, DOOR_AUDIT_LINK,
+                                id->provider, id->issuer, NULL, d);
+  if (!err)
+    *linked = 1;
   return err;
 }
 
 /* ---- login ---- */
 
 typedef struct login_ctx {
-  const char *issuer, *subject, *provider, *claims;
-  int64_t now;
+  door__store_ident id;
   char *account_id;
   int created;
 } login_ctx;
 
 static door_err login_fn(door__sq_conn *c, void *p, door_detail *d) {
   login_ctx *x = p;
-  door_err err;
-  x->created = 0;
-  err = find(c, x->issuer, x->subject, x->account_id, d);
-  if (!err)
-    return door__sq_run(c, Q_TOUCH, NULL, d, "ttit", x->issuer, x->subject,
-                        x->now, x->claims);
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__store_new_account_id(x->account_id);
-  if (err)
-    return door_detail_set(d, err, "account_id", "no random bytes", NULL);
-  err = door__sq_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", x->account_id, x->now);
-  if (!err)
-    err = door__sq_run(c, Q_IDENTITY_INSERT, NULL, d, "ttttit", x->account_id,
-                       x->provider, x->issuer, x->subject, x->now, x->claims);
-  if (!err)
-    err = door__sq_audit_insert(c, x->now, x->account_id,
-                                DOOR_AUDIT_ACCOUNT_CREATE, x->provider,
-                                x->issuer, NULL, d);
-  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
-    err = door_detail_set(d, DOOR_EINTERNAL, "account_id",
-                          "new account id collided", "retry the login");
-  if (!err)
-    x->created = 1;
-  return err;
+  return door__sq_signin(c, &x->id, x->account_id, &x->created, d);
 }
 
 door_err door__sq_login_identity(door_store *st, const char *issuer,
@@ -146,7 +180,7 @@ door_err door__sq_login_identity(door_store *st, const char *issuer,
                                  const char *claims, int64_t now,
                                  char account_id[DOOR_STORE_ID_LEN + 1],
                                  int *created, door_detail *d) {
-  login_ctx x = {issuer, subject, provider, claims, now, account_id, 0};
+  login_ctx x = {{issuer, subject, provider, claims, now}, account_id, 0};
   door_err err =
       door__sq_tx(door__sq_of(st), DOOR__SQ_DURABLE, login_fn, &x, d);
   *created = err ? 0 : x.created;
@@ -158,44 +192,21 @@ door_err door__sq_login_identity(door_store *st, const char *issuer,
 /* ---- link ---- */
 
 typedef struct link_ctx {
-  const char *account_id, *issuer, *subject, *provider, *claims;
-  int64_t now;
+  const char *account_id;
+  door__store_ident id;
   int linked;
 } link_ctx;
 
 static door_err link_fn(door__sq_conn *c, void *p, door_detail *d) {
   link_ctx *x = p;
-  char owner[DOOR_STORE_ID_LEN + 1];
-  door_err err;
-  x->linked = 0;
-  err = account_exists(c, x->account_id, d);
-  if (err)
-    return err;
-  err = find(c, x->issuer, x->subject, owner, d);
-  if (!err)
-    return strcmp(owner, x->account_id) == 0
-               ? DOOR_OK
-               : door_detail_set(d, DOOR_ESTORE_IDENTITY_TAKEN, "identity",
-                                 "this identity signs in to another account",
-                                 "unlink it there first, or delete that "
-                                 "account");
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__sq_run(c, Q_IDENTITY_INSERT, NULL, d, "ttttit", x->account_id,
-                     x->provider, x->issuer, x->subject, x->now, x->claims);
-  if (!err)
-    err = door__sq_audit_insert(c, x->now, x->account_id, DOOR_AUDIT_LINK,
-                                x->provider, x->issuer, NULL, d);
-  if (!err)
-    x->linked = 1;
-  return err;
+  return door__sq_link(c, x->account_id, &x->id, &x->linked, d);
 }
 
 door_err door__sq_link_identity(door_store *st, const char *account_id,
                                 const char *issuer, const char *subject,
                                 const char *provider, const char *claims,
                                 int64_t now, int *linked, door_detail *d) {
-  link_ctx x = {account_id, issuer, subject, provider, claims, now, 0};
+  link_ctx x = {account_id, {issuer, subject, provider, claims, now}, 0};
   door_err err = door__sq_tx(door__sq_of(st), DOOR__SQ_DURABLE, link_fn, &x, d);
   *linked = err ? 0 : x.linked;
   return err;
@@ -305,7 +316,8 @@ typedef struct find_ctx {
 
 static door_err find_fn(door__sq_conn *c, void *p, door_detail *d) {
   find_ctx *x = p;
-  door_err err = find(c, x->issuer, x->subject, x->account_id, d);
+  door__store_ident id = {x->issuer, x->subject, NULL, NULL, 0};
+  door_err err = find(c, Q_FIND, &id, x->account_id, d);
   if (err == DOOR_ENOTFOUND)
     door_detail_set(d, err, "identity", "no account has this identity", NULL);
   return err;

@@ -185,6 +185,20 @@ door_err door__sq_link_identity(door_store *st, const char *account_id,
                                 const char *issuer, const char *subject,
                                 const char *provider, const char *claims,
                                 int64_t now, int *linked, door_detail *d);
+/* The sign-in and link steps inside a write transaction the caller holds
+ * (sqlite_accounts.c), run by door__sq_login_identity and
+ * door__sq_link_identity and by the login commit.  signin: the account of
+ * the identity (last_login_at and kept claims updated), or a new account
+ * with it and an ACCOUNT_CREATE audit row (*created 1).  link: the identity
+ * added to account_id with a LINK audit row (*linked 1), nothing when it is
+ * there already, DOOR_ESTORE_IDENTITY_TAKEN when another account has it,
+ * DOOR_ENOTFOUND when there is no such account. */
+door_err door__sq_signin(door__sq_conn *c, const door__store_ident *id,
+                         char account_id[DOOR_STORE_ID_LEN + 1], int *created,
+                         door_detail *d);
+door_err door__sq_link(door__sq_conn *c, const char *account_id,
+                       const door__store_ident *id, int *linked,
+                       door_detail *d);
 door_err door__sq_unlink_identity(door_store *st, const char *account_id,
                                   const char *provider, const char *issuer,
                                   const char *subject, int64_t now,

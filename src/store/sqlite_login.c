@@ -6,7 +6,8 @@
  * one-time use, the lookup of (issuer, subject) and the inserts that
  * follow cannot interleave with another login's: concurrent first logins
  * of one subject make one account, and of two callbacks with one state
- * exactly one commits. */
+ * exactly one commits.  The sign-in and the link are door__sq_signin and
+ * door__sq_link (sqlite_accounts.c), the steps of the single calls. */
 #include "store/sqlite_int.h"
 
 #include <string.h>
@@ -17,19 +18,6 @@ static const char Q_STATE_INSERT[] =
 static const char Q_STATE_RECORD[] =
     "INSERT INTO used_states (key, expires_at) VALUES (?1, ?2)"
     " ON CONFLICT (key) DO NOTHING";
-/* The lookup and the sign-in's update in one statement. */
-static const char Q_TOUCH[] =
-    "UPDATE identities SET last_login_at = ?3, kept_claims = ?4"
-    " WHERE issuer = ?1 AND subject = ?2 RETURNING account_id";
-static const char Q_FIND[] =
-    "SELECT account_id FROM identities WHERE issuer = ?1 AND subject = ?2";
-static const char Q_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = ?1";
-static const char Q_ACCOUNT_INSERT[] =
-    "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)";
-static const char Q_IDENTITY_INSERT[] =
-    "INSERT INTO identities (account_id, provider, issuer, subject,"
-    " linked_at, last_login_at, kept_claims)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)";
 static const char Q_SESSION_DELETE[] =
     "DELETE FROM sessions WHERE id_hash = ?1";
 static const char Q_SESSION_INSERT[] =
@@ -51,39 +39,6 @@ static const char Q_TX_INSERT[] =
     " account_id, outcome, http_status)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
-static void col_account(sqlite3_stmt *st, char out[DOOR_STORE_ID_LEN + 1]) {
-  const unsigned char *s = sqlite3_column_text(st, 0);
-  size_t n = s ? strnlen((const char *)s, DOOR_STORE_ID_LEN) : 0;
-  memcpy(out, s ? (const char *)s : "", n);
-  out[n] = '\0';
-}
-
-/* Runs a statement that answers at most one account id: DOOR_ENOTFOUND
- * when it answers none. */
-static door_err one_account(door__sq_conn *c, const char *sql,
-                            char out[DOOR_STORE_ID_LEN + 1], door_detail *d,
-                            const char *issuer, const char *subject,
-                            int64_t now, const char *claims) {
-  sqlite3_stmt *st;
-  int row = 0;
-  door_err err;
-  if (sql == Q_TOUCH)
-    err = door__sq_q(c, sql, &st, d, "ttit", issuer, subject, now, claims);
-  else
-    err = door__sq_q(c, sql, &st, d, "tt", issuer, subject);
-  if (!err)
-    err = door__sq_step(c, st, &row, d);
-  if (!err && !row)
-    err = DOOR_ENOTFOUND;
-  if (!err)
-    col_account(st, out);
-  /* Runs an UPDATE ... RETURNING to completion. */
-  while (!err && row)
-    err = door__sq_step(c, st, &row, d);
-  door__sq_end(st);
-  return err;
-}
-
 static door_err tx_insert(door__sq_conn *c,
                           const door_store_transmission_new *t,
                           const char *account_id, door_detail *d) {
@@ -96,68 +51,6 @@ static door_err tx_insert(door__sq_conn *c,
   return err;
 }
 
-/* SIGNIN: the identity's account, or a new one. */
-static door_err signin(door__sq_conn *c, const door_store_login *in,
-                       door_store_login_result *out, door_detail *d) {
-  door_err err = one_account(c, Q_TOUCH, out->account_id, d, in->issuer,
-                             in->subject, in->now, in->kept_claims_json);
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__store_new_account_id(out->account_id);
-  if (err)
-    return door_detail_set(d, err, "account_id", "no random bytes", NULL);
-  err = door__sq_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", out->account_id,
-                     in->now);
-  if (!err)
-    err = door__sq_run(c, Q_IDENTITY_INSERT, NULL, d, "ttttit", out->account_id,
-                       in->provider, in->issuer, in->subject, in->now,
-                       in->kept_claims_json);
-  if (!err)
-    err = door__sq_audit_insert(c, in->now, out->account_id,
-                                DOOR_AUDIT_ACCOUNT_CREATE, in->provider,
-                                in->issuer, NULL, d);
-  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
-    err = door_detail_set(d, DOOR_EINTERNAL, "account_id",
-                          "new account id collided", "retry the login");
-  if (!err)
-    out->created = 1;
-  return err;
-}
-
-/* LINK: as door__sq_link_identity. */
-static door_err link(door__sq_conn *c, const door_store_login *in,
-                     door_store_login_result *out, door_detail *d) {
-  char owner[DOOR_STORE_ID_LEN + 1];
-  int64_t one;
-  door_err err =
-      door__sq_int(c, Q_ACCOUNT_EXISTS, &one, d, "t", in->link_account);
-  if (err == DOOR_ENOTFOUND)
-    return door_detail_set(d, err, "account_id", "no such account", NULL);
-  if (err)
-    return err;
-  memcpy(out->account_id, in->link_account, DOOR_STORE_ID_LEN);
-  out->account_id[DOOR_STORE_ID_LEN] = '\0';
-  err = one_account(c, Q_FIND, owner, d, in->issuer, in->subject, 0, NULL);
-  if (!err)
-    return strcmp(owner, in->link_account) == 0
-               ? DOOR_OK
-               : door_detail_set(d, DOOR_ESTORE_IDENTITY_TAKEN, "identity",
-                                 "this identity signs in to another account",
-                                 "unlink it there first, or delete that "
-                                 "account");
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__sq_run(c, Q_IDENTITY_INSERT, NULL, d, "ttttit", in->link_account,
-                     in->provider, in->issuer, in->subject, in->now,
-                     in->kept_claims_json);
-  if (!err)
-    err = door__sq_audit_insert(c, in->now, in->link_account, DOOR_AUDIT_LINK,
-                                in->provider, in->issuer, NULL, d);
-  if (!err)
-    out->linked = 1;
-  return err;
-}
-
 static door_err keep_tokens(door__sq_conn *c, const door_store_login *in,
                             const char *account_id, door_detail *d) {
   door_store_tokens_new t;
@@ -167,6 +60,19 @@ static door_err keep_tokens(door__sq_conn *c, const door_store_login *in,
         door__sq_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t.account_id,
                      t.provider, t.access_token, t.access_len, t.refresh_token,
                      t.refresh_len, t.expires_at, t.scope, t.now);
+  return err;
+}
+
+/* The sign-in or the link (sqlite_accounts.c). */
+static door_err login_step(door__sq_conn *c, const door_store_login *in,
+                           door_store_login_result *out, door_detail *d) {
+  door__store_ident id = door__store_login_ident(in);
+  door_err err;
+  if (in->mode != DOOR_STORE_LOGIN_LINK)
+    return door__sq_signin(c, &id, out->account_id, &out->created, d);
+  err = door__sq_link(c, in->link_account, &id, &out->linked, d);
+  if (!err)
+    door__store_login_account(in, out);
   return err;
 }
 
@@ -198,8 +104,7 @@ static door_err commit_fn(door__sq_conn *c, void *p, door_detail *d) {
       return err;
   }
   if (in->mode != DOOR_STORE_LOGIN_FAILED) {
-    err = in->mode == DOOR_STORE_LOGIN_LINK ? link(c, in, out, d)
-                                            : signin(c, in, out, d);
+    err = login_step(c, in, out, d);
     account = out->account_id;
     if (!err && in->old_session_hash)
       err = door__sq_run(c, Q_SESSION_DELETE, NULL, d, "b",

@@ -184,6 +184,35 @@ door_err door__store_login_tokens(const door_store_login *in,
                                   const char *account_id,
                                   door_store_tokens_new *t, door_detail *d);
 
+/* One identity as a sign-in or a link writes it: what both backends' sign-in
+ * and link steps (door__sq_signin, door__pg_signin, ..._link) take, from the
+ * single calls and from the login commit alike.  Borrowed pointers. */
+typedef struct door__store_ident {
+  const char *issuer, *subject, *provider;
+  const char *kept_claims_json; /* may be NULL */
+  int64_t now;
+} door__store_ident;
+
+/* The login's identity; the linked account as the login's account
+ * (store_login.c). */
+door__store_ident door__store_login_ident(const door_store_login *in);
+void door__store_login_account(const door_store_login *in,
+                               door_store_login_result *out);
+/* The backend-neutral parts of the sign-in and link steps (store_login.c),
+ * so that every backend answers with the same codes and details:
+ * - new_account: a new account id, or DOOR_ERANDOM ("no random bytes");
+ * - id_collided: DOOR_EINTERNAL for a new id that is taken (2^-128);
+ * - link_owner: DOOR_OK when the identity's `owner` is `account_id`,
+ *   DOOR_ESTORE_IDENTITY_TAKEN otherwise;
+ * - no_account: when err is DOOR_ENOTFOUND (a missing account, or a
+ *   foreign key to one), the detail "no such account"; returns err. */
+door_err door__store_new_account(char out[DOOR_STORE_ID_LEN + 1],
+                                 door_detail *d);
+door_err door__store_id_collided(door_detail *d);
+door_err door__store_link_owner(const char *owner, const char *account_id,
+                                door_detail *d);
+door_err door__store_no_account(door_err err, door_detail *d);
+
 #define DOOR__STORE_CHECK(st, d)                                               \
   do {                                                                         \
     if (!(st))                                                                 \

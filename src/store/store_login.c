@@ -67,6 +67,50 @@ door_err door__store_login_tokens(const door_store_login *in,
   return door__store_check_tokens(t, d);
 }
 
+door__store_ident door__store_login_ident(const door_store_login *in) {
+  door__store_ident id;
+  id.issuer = in->issuer;
+  id.subject = in->subject;
+  id.provider = in->provider;
+  id.kept_claims_json = in->kept_claims_json;
+  id.now = in->now;
+  return id;
+}
+
+void door__store_login_account(const door_store_login *in,
+                               door_store_login_result *out) {
+  memcpy(out->account_id, in->link_account, DOOR_STORE_ID_LEN);
+  out->account_id[DOOR_STORE_ID_LEN] = '\0';
+}
+
+door_err door__store_new_account(char out[DOOR_STORE_ID_LEN + 1],
+                                 door_detail *d) {
+  door_err err = door__store_new_account_id(out);
+  if (err)
+    return door_detail_set(d, err, "account_id", "no random bytes", NULL);
+  return DOOR_OK;
+}
+
+door_err door__store_id_collided(door_detail *d) {
+  return door_detail_set(d, DOOR_EINTERNAL, "account_id",
+                         "new account id collided", "retry the login");
+}
+
+door_err door__store_link_owner(const char *owner, const char *account_id,
+                                door_detail *d) {
+  if (strcmp(owner, account_id) == 0)
+    return DOOR_OK;
+  return door_detail_set(d, DOOR_ESTORE_IDENTITY_TAKEN, "identity",
+                         "this identity signs in to another account",
+                         "unlink it there first, or delete that account");
+}
+
+door_err door__store_no_account(door_err err, door_detail *d) {
+  if (err == DOOR_ENOTFOUND)
+    door_detail_set(d, err, "account_id", "no such account", NULL);
+  return err;
+}
+
 door_err door__store_check_session(door_store_session_new *c, int need_account,
                                    door_detail *d) {
   door_err err = DOOR_OK;
