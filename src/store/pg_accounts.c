@@ -82,11 +82,18 @@ static const char Q_COUNTS[] =
     " (SELECT count(*) FROM sessions"
     "  WHERE idle_expires_at > $1 AND absolute_expires_at > $1)";
 
-/* Looks (issuer, subject) up; DOOR_ENOTFOUND when not linked. */
-static door_err find(door__pg_conn *c, const char *issuer, const char *subject,
+/* Looks the identity up (Q_FIND), or touches it (Q_TOUCH: last_login_at,
+ * kept claims) and answers its account; DOOR_ENOTFOUND when not linked. */
+static door_err find(door__pg_conn *c, const char *sql,
+                     const door__store_ident *id,
                      char account_id[DOOR_STORE_ID_LEN + 1], door_detail *d) {
   PGresult *r;
-  door_err err = door__pg_q(c, Q_FIND, &r, d, "tt", issuer, subject);
+  door_err err;
+  if (sql == Q_TOUCH)
+    err = door__pg_q(c, sql, &r, d, "ttit", id->issuer, id->subject, id->now,
+                     id->kept_claims_json);
+  else
+    err = door__pg_q(c, sql, &r, d, "tt", id->issuer, id->subject);
   if (!err && PQntuples(r) < 1)
     err = DOOR_ENOTFOUND;
   if (!err)
@@ -98,56 +105,79 @@ static door_err find(door__pg_conn *c, const char *issuer, const char *subject,
 static door_err account_exists(door__pg_conn *c, const char *sql,
                                const char *account_id, door_detail *d) {
   int64_t one;
-  door_err err = door__pg_int(c, sql, &one, d, "t", account_id);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
+  return door__store_no_account(door__pg_int(c, sql, &one, d, "t", account_id),
+                                d);
+}
+
+/* ---- sign-in and link steps ---- */
+
+door_err door__pg_signin(door__pg_conn *c, const door__store_ident *id,
+                         char account_id[DOOR_STORE_ID_LEN + 1], int *created,
+                         door_detail *d) {
+  uint64_t n = 0;
+  door_err err = find(c, Q_TOUCH, id, account_id, d);
+  *created = 0;
+  if (err != DOOR_ENOTFOUND)
+    return err;
+  err = door__store_new_account(account_id, d);
+  if (!err)
+    err = door__pg_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", account_id, id->now);
+  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
+    return door__store_id_collided(d);
+  if (!err)
+    err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", account_id,
+                       id->provider, id->issuer, id->subject, id->now,
+                       id->kept_claims_json);
+  if (!err && n == 0) /* another login of this subject committed first */
+    return door__pg_conflict(c, d);
+  if (!err)
+    err =
+        door__pg_audit_insert(c, id->now, account_id, DOOR_AUDIT_ACCOUNT_CREATE,
+                              id->provider, id->issuer, NULL, d);
+  if (!err)
+    *created = 1;
+  return err;
+}
+
+door_err door__pg_link(door__pg_conn *c, const char *account_id,
+                       const door__store_ident *id, int *linked,
+                       door_detail *d) {
+  char owner[DOOR_STORE_ID_LEN + 1];
+  uint64_t n = 0;
+  door_err err = account_exists(c, Q_ACCOUNT_EXISTS, account_id, d);
+  *linked = 0;
+  if (err)
+    return err;
+  err = find(c, Q_FIND, id, owner, d);
+  if (!err)
+    return door__store_link_owner(owner, account_id, d);
+  if (err != DOOR_ENOTFOUND)
+    return err;
+  err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", account_id,
+                     id->provider, id->issuer, id->subject, id->now,
+                     id->kept_claims_json);
+  door__store_no_account(err, d); /* the account went meanwhile */
+  if (!err && n == 0)
+    return door__pg_conflict(c, d);
+  if (!err)
+    err = door__pg_audit_insert(c, id->now, account_id, DOOR_AUDIT_LINK,
+                                id->provider, id->issuer, NULL, d);
+  if (!err)
+    *linked = 1;
   return err;
 }
 
 /* ---- login ---- */
 
 typedef struct login_ctx {
-  const char *issuer, *subject, *provider, *claims;
-  int64_t now;
+  door__store_ident id;
   char *account_id;
   int created;
 } login_ctx;
 
 static door_err login_fn(door__pg_conn *c, void *p, door_detail *d) {
   login_ctx *x = p;
-  PGresult *r;
-  uint64_t n = 0;
-  door_err err;
-  x->created = 0;
-  err = door__pg_q(c, Q_TOUCH, &r, d, "ttit", x->issuer, x->subject, x->now,
-                   x->claims);
-  if (!err && PQntuples(r) > 0) {
-    door__pg_col_account(r, 0, 0, x->account_id);
-    PQclear(r);
-    return DOOR_OK;
-  }
-  PQclear(r);
-  if (err)
-    return err;
-  err = door__store_new_account_id(x->account_id);
-  if (err)
-    return door_detail_set(d, err, "account_id", "no random bytes", NULL);
-  err = door__pg_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", x->account_id, x->now);
-  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
-    return door_detail_set(d, DOOR_EINTERNAL, "account_id",
-                           "new account id collided", "retry the login");
-  if (!err)
-    err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", x->account_id,
-                       x->provider, x->issuer, x->subject, x->now, x->claims);
-  if (!err && n == 0) /* another login of this subject committed first */
-    return door__pg_conflict(c, d);
-  if (!err)
-    err = door__pg_audit_insert(c, x->now, x->account_id,
-                                DOOR_AUDIT_ACCOUNT_CREATE, x->provider,
-                                x->issuer, NULL, d);
-  if (!err)
-    x->created = 1;
-  return err;
+  return door__pg_signin(c, &x->id, x->account_id, &x->created, d);
 }
 
 door_err door__pg_login_identity(door_store *st, const char *issuer,
@@ -155,7 +185,7 @@ door_err door__pg_login_identity(door_store *st, const char *issuer,
                                  const char *claims, int64_t now,
                                  char account_id[DOOR_STORE_ID_LEN + 1],
                                  int *created, door_detail *d) {
-  login_ctx x = {issuer, subject, provider, claims, now, account_id, 0};
+  login_ctx x = {{issuer, subject, provider, claims, now}, account_id, 0};
   door_err err =
       door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, login_fn, &x, d);
   *created = err ? 0 : x.created;
@@ -167,49 +197,21 @@ door_err door__pg_login_identity(door_store *st, const char *issuer,
 /* ---- link ---- */
 
 typedef struct link_ctx {
-  const char *account_id, *issuer, *subject, *provider, *claims;
-  int64_t now;
+  const char *account_id;
+  door__store_ident id;
   int linked;
 } link_ctx;
 
 static door_err link_fn(door__pg_conn *c, void *p, door_detail *d) {
   link_ctx *x = p;
-  char owner[DOOR_STORE_ID_LEN + 1];
-  uint64_t n = 0;
-  door_err err;
-  x->linked = 0;
-  err = account_exists(c, Q_ACCOUNT_EXISTS, x->account_id, d);
-  if (err)
-    return err;
-  err = find(c, x->issuer, x->subject, owner, d);
-  if (!err)
-    return strcmp(owner, x->account_id) == 0
-               ? DOOR_OK
-               : door_detail_set(d, DOOR_ESTORE_IDENTITY_TAKEN, "identity",
-                                 "this identity signs in to another account",
-                                 "unlink it there first, or delete that "
-                                 "account");
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", x->account_id,
-                     x->provider, x->issuer, x->subject, x->now, x->claims);
-  if (err == DOOR_ENOTFOUND) /* the account went meanwhile */
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  if (!err && n == 0)
-    return door__pg_conflict(c, d);
-  if (!err)
-    err = door__pg_audit_insert(c, x->now, x->account_id, DOOR_AUDIT_LINK,
-                                x->provider, x->issuer, NULL, d);
-  if (!err)
-    x->linked = 1;
-  return err;
+  return door__pg_link(c, x->account_id, &x->id, &x->linked, d);
 }
 
 door_err door__pg_link_identity(door_store *st, const char *account_id,
                                 const char *issuer, const char *subject,
                                 const char *provider, const char *claims,
                                 int64_t now, int *linked, door_detail *d) {
-  link_ctx x = {account_id, issuer, subject, provider, claims, now, 0};
+  link_ctx x = {account_id, {issuer, subject, provider, claims, now}, 0};
   door_err err =
       door__pg_tx(door__pg_of(st), DOOR__PG_WRITE, 1, link_fn, &x, d);
   *linked = err ? 0 : x.linked;
@@ -316,7 +318,8 @@ typedef struct find_ctx {
 
 static door_err find_fn(door__pg_conn *c, void *p, door_detail *d) {
   find_ctx *x = p;
-  door_err err = find(c, x->issuer, x->subject, x->account_id, d);
+  door__store_ident id = {x->issuer, x->subject, NULL, NULL, 0};
+  door_err err = find(c, Q_FIND, &id, x->account_id, d);
   if (err == DOOR_ENOTFOUND)
     door_detail_set(d, err, "identity", "no account has this identity", NULL);
   return err;

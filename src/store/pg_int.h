@@ -182,6 +182,18 @@ door_err door__pg_link_identity(door_store *st, const char *account_id,
                                 const char *issuer, const char *subject,
                                 const char *provider, const char *claims,
                                 int64_t now, int *linked, door_detail *d);
+/* The sign-in and link steps inside a WRITE transaction the caller holds
+ * (pg_accounts.c), run by door__pg_login_identity and
+ * door__pg_link_identity and by the login commit; the contract of
+ * door__sq_signin and door__sq_link.  A first login or a link that finds
+ * the identity inserted meanwhile by another transaction has the whole
+ * transaction run again (door__pg_conflict). */
+door_err door__pg_signin(door__pg_conn *c, const door__store_ident *id,
+                         char account_id[DOOR_STORE_ID_LEN + 1], int *created,
+                         door_detail *d);
+door_err door__pg_link(door__pg_conn *c, const char *account_id,
+                       const door__store_ident *id, int *linked,
+                       door_detail *d);
 door_err door__pg_unlink_identity(door_store *st, const char *account_id,
                                   const char *provider, const char *issuer,
                                   const char *subject, int64_t now,

@@ -6,10 +6,11 @@
  * a second callback with the same state waits for the first transaction
  * and, once that one has committed, inserts nothing and is refused
  * (DOOR_ESTORE_DUPLICATE); if the first rolled back, the second goes on.
- * A first login inserts the identity with ON CONFLICT DO NOTHING as
- * pg_accounts.c does: when another login of the subject committed first
- * the whole transaction runs again and finds the identity, so racing first
- * logins make one account. */
+ * The sign-in and the link are door__pg_signin and door__pg_link
+ * (pg_accounts.c), the steps of the single calls: a first login inserts
+ * the identity with ON CONFLICT DO NOTHING; when another login of the
+ * subject committed first the whole transaction runs again and finds the
+ * identity, so racing first logins make one account. */
 #include "store/pg_int.h"
 
 #include <string.h>
@@ -18,19 +19,6 @@ static const char Q_STATE_USED[] = "SELECT 1 FROM used_states WHERE key = $1";
 static const char Q_STATE_INSERT[] =
     "INSERT INTO used_states (key, expires_at) VALUES ($1, $2)"
     " ON CONFLICT (key) DO NOTHING";
-static const char Q_TOUCH[] =
-    "UPDATE identities SET last_login_at = $3, kept_claims = $4"
-    " WHERE issuer = $1 AND subject = $2 RETURNING account_id";
-static const char Q_FIND[] =
-    "SELECT account_id FROM identities WHERE issuer = $1 AND subject = $2";
-static const char Q_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = $1";
-static const char Q_ACCOUNT_INSERT[] =
-    "INSERT INTO accounts (id, created_at) VALUES ($1, $2)";
-static const char Q_IDENTITY_INSERT[] =
-    "INSERT INTO identities (account_id, provider, issuer, subject,"
-    " linked_at, last_login_at, kept_claims)"
-    " VALUES ($1, $2, $3, $4, $5, $5, $6)"
-    " ON CONFLICT (issuer, subject) DO NOTHING";
 static const char Q_SESSION_DELETE[] =
     "DELETE FROM sessions WHERE id_hash = $1";
 static const char Q_SESSION_INSERT[] =
@@ -64,91 +52,6 @@ static door_err tx_insert(door__pg_conn *c,
   return err;
 }
 
-static door_err find(door__pg_conn *c, const char *sql,
-                     const door_store_login *in,
-                     char out[DOOR_STORE_ID_LEN + 1], door_detail *d) {
-  PGresult *r;
-  door_err err;
-  if (sql == Q_TOUCH)
-    err = door__pg_q(c, sql, &r, d, "ttit", in->issuer, in->subject, in->now,
-                     in->kept_claims_json);
-  else
-    err = door__pg_q(c, sql, &r, d, "tt", in->issuer, in->subject);
-  if (!err && PQntuples(r) < 1)
-    err = DOOR_ENOTFOUND;
-  if (!err)
-    door__pg_col_account(r, 0, 0, out);
-  PQclear(r);
-  return err;
-}
-
-static door_err signin(door__pg_conn *c, const door_store_login *in,
-                       door_store_login_result *out, door_detail *d) {
-  uint64_t n = 0;
-  door_err err = find(c, Q_TOUCH, in, out->account_id, d);
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__store_new_account_id(out->account_id);
-  if (err)
-    return door_detail_set(d, err, "account_id", "no random bytes", NULL);
-  err = door__pg_run(c, Q_ACCOUNT_INSERT, NULL, d, "ti", out->account_id,
-                     in->now);
-  if (err == DOOR_EEXISTS) /* 2^-128: a colliding random id */
-    return door_detail_set(d, DOOR_EINTERNAL, "account_id",
-                           "new account id collided", "retry the login");
-  if (!err)
-    err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", out->account_id,
-                       in->provider, in->issuer, in->subject, in->now,
-                       in->kept_claims_json);
-  if (!err && n == 0) /* another login of this subject committed first */
-    return door__pg_conflict(c, d);
-  if (!err)
-    err = door__pg_audit_insert(c, in->now, out->account_id,
-                                DOOR_AUDIT_ACCOUNT_CREATE, in->provider,
-                                in->issuer, NULL, d);
-  if (!err)
-    out->created = 1;
-  return err;
-}
-
-static door_err link(door__pg_conn *c, const door_store_login *in,
-                     door_store_login_result *out, door_detail *d) {
-  char owner[DOOR_STORE_ID_LEN + 1];
-  uint64_t n = 0;
-  int64_t one;
-  door_err err =
-      door__pg_int(c, Q_ACCOUNT_EXISTS, &one, d, "t", in->link_account);
-  if (err == DOOR_ENOTFOUND)
-    return door_detail_set(d, err, "account_id", "no such account", NULL);
-  if (err)
-    return err;
-  memcpy(out->account_id, in->link_account, DOOR_STORE_ID_LEN);
-  out->account_id[DOOR_STORE_ID_LEN] = '\0';
-  err = find(c, Q_FIND, in, owner, d);
-  if (!err)
-    return strcmp(owner, in->link_account) == 0
-               ? DOOR_OK
-               : door_detail_set(d, DOOR_ESTORE_IDENTITY_TAKEN, "identity",
-                                 "this identity signs in to another account",
-                                 "unlink it there first, or delete that "
-                                 "account");
-  if (err != DOOR_ENOTFOUND)
-    return err;
-  err = door__pg_run(c, Q_IDENTITY_INSERT, &n, d, "ttttit", in->link_account,
-                     in->provider, in->issuer, in->subject, in->now,
-                     in->kept_claims_json);
-  if (err == DOOR_ENOTFOUND) /* the account went meanwhile */
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  if (!err && n == 0)
-    return door__pg_conflict(c, d);
-  if (!err)
-    err = door__pg_audit_insert(c, in->now, in->link_account, DOOR_AUDIT_LINK,
-                                in->provider, in->issuer, NULL, d);
-  if (!err)
-    out->linked = 1;
-  return err;
-}
-
 static door_err keep_tokens(door__pg_conn *c, const door_store_login *in,
                             const char *account_id, door_detail *d) {
   door_store_tokens_new t;
@@ -158,6 +61,19 @@ static door_err keep_tokens(door__pg_conn *c, const door_store_login *in,
         door__pg_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t.account_id,
                      t.provider, t.access_token, t.access_len, t.refresh_token,
                      t.refresh_len, t.expires_at, t.scope, t.now);
+  return err;
+}
+
+/* The sign-in or the link (pg_accounts.c). */
+static door_err login_step(door__pg_conn *c, const door_store_login *in,
+                           door_store_login_result *out, door_detail *d) {
+  door__store_ident id = door__store_login_ident(in);
+  door_err err;
+  if (in->mode != DOOR_STORE_LOGIN_LINK)
+    return door__pg_signin(c, &id, out->account_id, &out->created, d);
+  err = door__pg_link(c, in->link_account, &id, &out->linked, d);
+  if (!err)
+    door__store_login_account(in, out);
   return err;
 }
 
@@ -186,8 +102,7 @@ static door_err commit_fn(door__pg_conn *c, void *p, door_detail *d) {
       return err;
   }
   if (in->mode != DOOR_STORE_LOGIN_FAILED) {
-    err = in->mode == DOOR_STORE_LOGIN_LINK ? link(c, in, out, d)
-                                            : signin(c, in, out, d);
+    err = login_step(c, in, out, d);
     account = out->account_id;
     if (!err && in->old_session_hash)
       err = door__pg_run(c, Q_SESSION_DELETE, NULL, d, "b",
