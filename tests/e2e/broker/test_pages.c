@@ -12,6 +12,8 @@
  */
 #include "bh.h"
 #include "bh_privacy.h"
+#include "qr_read.h"
+#include "run_prog.h"
 #include "t.h"
 
 #include <curl/curl.h>
@@ -19,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,34 +31,6 @@ static const char *const PATH = "/api/events/ev-e2e/participation";
 
 static int has(const char *s, const char *part) {
   return s && strstr(s, part) != NULL;
-}
-
-/* Runs argv with stdout into `out` (may be NULL); its exit status. */
-static int run(const char *const *argv, door_buf *out) {
-  int fds[2], st = 0;
-  char chunk[4096];
-  ssize_t k;
-  pid_t pid;
-  if (pipe(fds))
-    return -1;
-  pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  while ((k = read(fds[0], chunk, sizeof chunk)) > 0)
-    if (out)
-      door__buf_append(out, chunk, (size_t)k);
-  close(fds[0]);
-  if (waitpid(pid, &st, 0) < 0)
-    return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* The text between `open` and the next `close` in s (malloc'ed) or NULL. */
@@ -91,38 +64,14 @@ static char *token_form(bh_browser *b, int page) {
 }
 
 /* The page's QR code (its <svg>...</svg>) rendered by rsvg-convert and
- * read by zbarimg: the decoded text in `text`. */
+ * read by zbarimg (tests/common/qr_read.c): the decoded text in `text`. */
 static void qr_decode(const char *page, door_buf *text) {
   char *svg = between(page, "<div class=\"qrbox\" id=\"qr\">", "</div>");
-  char svgp[4096], pngp[4096];
-  FILE *f;
-  int rc;
+  char stem[4096];
   T_OK(svg != NULL && has(svg, "<svg") && has(svg, "</svg>"));
-  snprintf(svgp, sizeof svgp, "%s/page-qr.svg", E->dir);
-  snprintf(pngp, sizeof pngp, "%s/page-qr.png", E->dir);
-  f = fopen(svgp, "wb");
-  T_OK(f != NULL);
-  fputs(svg, f);
-  T_EQ_INT(fclose(f), 0);
+  snprintf(stem, sizeof stem, "%s/page-qr", E->dir);
+  qr_read_svg(rsvg, zbar, stem, svg, strlen(svg), text);
   free(svg);
-  {
-    const char *argv[] = {rsvg, "-o", pngp, svgp, NULL};
-    rc = run(argv, NULL);
-    if (rc != 0)
-      T_FAIL_("%s exited with %d (Debian librsvg2-bin)", rsvg, rc);
-  }
-  {
-    const char *argv[] = {
-        zbar,       "--raw", "-q", "-Sdisable", "-Sqrcode.enable",
-        "-Sbinary", pngp,    NULL};
-    door__buf_reset(text);
-    rc = run(argv, text);
-    if (rc != 0)
-      T_FAIL_("%s exited with %d: no QR code read (Debian zbar-tools)", zbar,
-              rc);
-  }
-  if (text->len && text->data[text->len - 1] == '\n')
-    text->data[--text->len] = '\0';
 }
 
 /* build/door-gate verify for ev-e2e with the broker's JWKS: exit status. */
@@ -141,7 +90,7 @@ static int gate_verify(door_buf *out, const char *token) {
                           "--issuer",  iss,      "--event", "ev-e2e",
                           "--ca-file", E->ca,    token,     NULL};
     door__buf_reset(out);
-    return run(argv, out);
+    return run_prog(argv, out);
   }
 }
 

@@ -7,78 +7,23 @@
  * Missing programs fail the decode cases (./dev installs both).
  */
 #include "daemon/qr.h"
+#include "qr_read.h"
 #include "t.h"
 
 #include <qrencode.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *rsvg = "rsvg-convert", *zbar = "zbarimg";
 static char dir[] = "/tmp/door-qr-XXXXXX";
 
-/* Runs argv (NULL-terminated) with stdout into `out`; its exit status, or
- * -1 when it could not run. */
-static int run(const char *const *argv, door_buf *out) {
-  int fds[2], st = 0;
-  char chunk[4096];
-  ssize_t k;
-  pid_t pid;
-  if (pipe(fds))
-    return -1;
-  pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  while ((k = read(fds[0], chunk, sizeof chunk)) > 0)
-    if (out)
-      door__buf_append(out, chunk, (size_t)k);
-  close(fds[0]);
-  if (waitpid(pid, &st, 0) < 0)
-    return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* SVG -> PNG -> zbarimg --raw: the decoded text (without zbarimg's final
- * newline) in `text`. */
+ * newline) in `text` (tests/common/qr_read.c). */
 static void decode(const door_buf *svg, door_buf *text) {
-  char svgp[64], pngp[64];
-  FILE *f;
-  int rc;
-  snprintf(svgp, sizeof svgp, "%s/qr.svg", dir);
-  snprintf(pngp, sizeof pngp, "%s/qr.png", dir);
-  f = fopen(svgp, "wb");
-  T_OK(f != NULL);
-  T_EQ_INT(fwrite(svg->data, 1, svg->len, f), svg->len);
-  T_EQ_INT(fclose(f), 0);
-  {
-    const char *argv[] = {rsvg, "-o", pngp, svgp, NULL};
-    rc = run(argv, NULL);
-    if (rc != 0)
-      T_FAIL_("%s exited with %d (Debian librsvg2-bin; ./dev installs it)",
-              rsvg, rc);
-  }
-  {
-    const char *argv[] = {
-        zbar,       "--raw", "-q", "-Sdisable", "-Sqrcode.enable",
-        "-Sbinary", pngp,    NULL};
-    door__buf_reset(text);
-    rc = run(argv, text);
-    if (rc != 0)
-      T_FAIL_("%s exited with %d, nothing decoded (Debian zbar-tools; "
-              "./dev installs it)",
-              zbar, rc);
-  }
-  if (text->len && text->data[text->len - 1] == '\n')
-    text->data[--text->len] = '\0';
+  char stem[64];
+  snprintf(stem, sizeof stem, "%s/qr", dir);
+  qr_read_svg(rsvg, zbar, stem, svg->data, svg->len, text);
 }
 
 /* A participation token's shape: header.claims.signature in base64url,
