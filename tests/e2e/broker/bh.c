@@ -1,6 +1,7 @@
 /* e2e harness for door-broker (see bh.h). */
 #include "bh.h"
 
+#include "run_prog.h"
 #include "util/json.h"
 
 #include <arpa/inet.h>
@@ -52,8 +53,7 @@ static int write_file(const char *path, const char *text) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
-/* A free loopback port: bind port 0, read it, close. */
-static int free_port(void) {
+int bh_free_port(void) {
   struct sockaddr_in sin;
   socklen_t len = sizeof sin;
   int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
@@ -305,7 +305,7 @@ int bh_setup(bh_env *e, int argc, char **argv) {
    * parallel may take it in between.  Then door-broker cannot listen, and
    * everything starts again on another port (at most 3 times). */
   for (attempt = 0; attempt < 3; attempt++) {
-    e->port = free_port();
+    e->port = bh_free_port();
     if (e->port <= 0)
       return -1;
     snprintf(e->base, sizeof e->base, "https://127.0.0.1:%d", e->port);
@@ -684,4 +684,39 @@ long bh_session(bh_browser *b, json_t **json) {
   }
   bh_resp_free(&r);
   return status;
+}
+
+int bh_cli_argv(const bh_env *e, const char *config, door_buf *out,
+                const char *const *args) {
+  const char *argv[BH_CLI_MAX + 4];
+  int n = 0;
+  argv[n++] = e->broker_bin;
+  argv[n++] = "--config";
+  argv[n++] = config ? config : e->config;
+  for (; *args && n < BH_CLI_MAX + 3; args++)
+    argv[n++] = *args;
+  if (*args)
+    return -1; /* more than BH_CLI_MAX arguments */
+  argv[n] = NULL;
+  door__buf_reset(out);
+  return run_prog(argv, out);
+}
+
+int bh_gate_verify(const bh_env *e, door_buf *out, const char *token) {
+  char gate[600], jwks[400], iss[300];
+  const char *slash = strrchr(e->broker_bin, '/');
+  int n = snprintf(gate, sizeof gate, "%.*s/door-gate",
+                   slash ? (int)(slash - e->broker_bin) : 1,
+                   slash ? e->broker_bin : ".");
+  if (n <= 0 || (size_t)n >= sizeof gate)
+    return -1;
+  snprintf(jwks, sizeof jwks, "%s/.well-known/jwks.json", e->base);
+  snprintf(iss, sizeof iss, "%s/", e->base);
+  {
+    const char *argv[] = {gate,        "verify", "--jwks",  jwks,
+                          "--issuer",  iss,      "--event", "ev-e2e",
+                          "--ca-file", e->ca,    token,     NULL};
+    door__buf_reset(out);
+    return run_prog(argv, out);
+  }
 }

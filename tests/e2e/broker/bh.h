@@ -48,6 +48,24 @@ int bh_wait_broker(bh_env *e, int timeout_s);
  * broker's log when `show_logs`. */
 void bh_teardown(bh_env *e, int show_logs);
 
+/* A free loopback port (bind port 0, read it, close), or -1. */
+int bh_free_port(void);
+
+/* door-broker --config CONFIG ARGS... (tests/common/run_prog.c): CONFIG is
+ * e->config when NULL; ARGS end at the first NULL (at most BH_CLI_MAX).
+ * Its stdout replaces `out`'s contents.  Its exit status, or -1 when it
+ * could not run or was killed.  bh_cli(e, config, out, "keys", "list")
+ * adds the final NULL. */
+#define BH_CLI_MAX 12
+int bh_cli_argv(const bh_env *e, const char *config, door_buf *out,
+                const char *const *args);
+#define bh_cli(e, config, out, ...)                                            \
+  bh_cli_argv((e), (config), (out), (const char *const[]){__VA_ARGS__, NULL})
+/* build/door-gate (next to door-broker) verify `token` for event ev-e2e
+ * with the broker's JWKS over HTTPS (--ca-file the test CA): its exit
+ * status (-1 when it could not run), its stdout replacing `out`'s. */
+int bh_gate_verify(const bh_env *e, door_buf *out, const char *token);
+
 /* door-idp's ready file: profiles.<p>.<key>. */
 const char *bh_idp_url(bh_env *e, const char *profile, const char *key);
 

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static bh_env env;
@@ -427,59 +426,32 @@ static void test_metrics(void) {
   bh_browser_free(b);
 }
 
-/* Runs door-broker with args; returns its exit status, output in `out`. */
-static int cli(door_buf *out, const char *a1, const char *a2, const char *a3,
-               const char *a4, const char *a5) {
-  const char *args[10] = {
-      E->broker_bin, "--config", E->config, a1, a2, a3, a4, a5, NULL, NULL};
-  int fds[2], st = -1;
-  char chunk[4096];
-  ssize_t n;
-  pid_t pid;
-  door__buf_reset(out);
-  if (pipe(fds))
-    return -1;
-  pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(args[0], (char *const *)args);
-    _exit(127);
-  }
-  close(fds[1]);
-  while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
-    door__buf_append(out, chunk, (size_t)n);
-  close(fds[0]);
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_accounts_cli(void) {
   door_buf out;
   door__buf_init(&out, 1 << 22);
-  T_EQ_INT(cli(&out, "accounts", "list", "--json", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "list", "--json"), 0);
   T_OK(has(out.data, account_a) && has(out.data, account_b));
-  T_EQ_INT(cli(&out, "accounts", "list", NULL, NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "list"), 0);
   T_OK(has(out.data, account_a));
   T_OK(has(out.data, " accounts\n"));
-  T_EQ_INT(cli(&out, "accounts", "show", account_a, NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "show", account_a), 0);
   T_OK(has(out.data, "xmarket"));
   T_OK(has(out.data, bh_idp_url(E, "xmarket", "issuer")));
-  T_EQ_INT(cli(&out, "accounts", "show", account_b, "--json", NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "show", account_b, "--json"), 0);
   T_OK(has(out.data, "\"identities\":[{\"provider\":\"xmarket\""));
   /* The last identity stays; an unknown account is an error. */
-  T_EQ_INT(cli(&out, "accounts", "unlink", account_b, "xmarket", NULL), 1);
-  T_EQ_INT(cli(&out, "accounts", "show", "0123456789abcdef0123456789abcdef",
-               NULL, NULL),
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "unlink", account_b, "xmarket"),
            1);
-  T_EQ_INT(cli(&out, "accounts", "frobnicate", NULL, NULL, NULL), 2);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "show",
+                  "0123456789abcdef0123456789abcdef"),
+           1);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "frobnicate"), 2);
   /* Deleting B's account ends its session too. */
   T_EQ_INT(bh_session(B, NULL), 200);
-  T_EQ_INT(cli(&out, "accounts", "delete", account_b, "--json", NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "delete", account_b, "--json"), 0);
   T_OK(has(out.data, "\"identities\":1"));
   T_EQ_INT(bh_session(B, NULL), 401);
-  T_EQ_INT(cli(&out, "accounts", "show", account_b, NULL, NULL), 1);
+  T_EQ_INT(bh_cli(E, NULL, &out, "accounts", "show", account_b), 1);
   door__buf_free(&out);
 }
 
@@ -613,46 +585,6 @@ static void test_jwks(void) {
   T_EQ_INT((int)strlen(kid), 43);
 }
 
-/* build/door-gate (next to door-broker) verifying `token` for ev-e2e with
- * the broker's JWKS over HTTPS; its exit status, its output in `out`. */
-static int gate_verify(door_buf *out, const char *token) {
-  char gate[600], jwks[400], iss[300];
-  const char *slash = strrchr(E->broker_bin, '/');
-  int fds[2], st = -1, n;
-  char chunk[4096];
-  ssize_t k;
-  pid_t pid;
-  n = snprintf(gate, sizeof gate, "%.*s/door-gate",
-               slash ? (int)(slash - E->broker_bin) : 1,
-               slash ? E->broker_bin : ".");
-  if (n <= 0 || (size_t)n >= sizeof gate)
-    return -1;
-  snprintf(jwks, sizeof jwks, "%s/.well-known/jwks.json", E->base);
-  snprintf(iss, sizeof iss, "%s/", E->base);
-  {
-    const char *args[] = {gate,        "verify", "--jwks",  jwks,
-                          "--issuer",  iss,      "--event", "ev-e2e",
-                          "--ca-file", E->ca,    token,     NULL};
-    door__buf_reset(out);
-    if (pipe(fds))
-      return -1;
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      execv(args[0], (char *const *)args);
-      _exit(127);
-    }
-  }
-  close(fds[1]);
-  while ((k = read(fds[0], chunk, sizeof chunk)) > 0)
-    door__buf_append(out, chunk, (size_t)k);
-  close(fds[0]);
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* POST /api/events/ev-e2e/participation: an XMarket user with a ticket
  * gets a token signed by a published key (the provider's access token was
  * kept at login) that build/door-gate admits; XMarket yuki without a ticket
@@ -702,7 +634,7 @@ static void test_participation(void) {
   if (j && jstr(j, "token")) {
     door_buf g;
     door__buf_init(&g, 1 << 16);
-    T_EQ_INT(gate_verify(&g, jstr(j, "token")), 0);
+    T_EQ_INT(bh_gate_verify(E, &g, jstr(j, "token")), 0);
     T_OK(has(g.data, "\"admitted\":true") && has(g.data, "\"tier\":\"vip\""));
     door__buf_free(&g);
   }
@@ -791,16 +723,16 @@ static void test_keys_cli(void) {
   json_t *j;
   char kid[64] = "";
   door__buf_init(&out, 1 << 20);
-  T_EQ_INT(cli(&out, "keys", "list", "--json", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "keys", "list", "--json"), 0);
   T_EQ_INT(keys_with_state(out.data, NULL), 1);
   T_EQ_INT(keys_with_state(out.data, "active"), 1);
-  T_EQ_INT(cli(&out, "keys", "rotate", "--json", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "keys", "rotate", "--json"), 0);
   j = json_loads(out.data, 0, NULL);
   T_OK(j && jstr(j, "kid") && strlen(jstr(j, "kid")) == 43);
   if (j && jstr(j, "kid"))
     snprintf(kid, sizeof kid, "%s", jstr(j, "kid"));
   json_decref(j);
-  T_EQ_INT(cli(&out, "keys", "list", "--json", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "keys", "list", "--json"), 0);
   T_EQ_INT(keys_with_state(out.data, NULL), 2);
   T_EQ_INT(keys_with_state(out.data, "active"), 1);
   T_EQ_INT(keys_with_state(out.data, "next"), 1);
@@ -813,11 +745,11 @@ static void test_keys_cli(void) {
     T_EQ_INT(n, 2);
   }
   /* Text for people: one line per key. */
-  T_EQ_INT(cli(&out, "keys", "list", NULL, NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, NULL, &out, "keys", "list"), 0);
   T_OK(has(out.data, kid) && has(out.data, "  next  ") &&
        has(out.data, "  active  "));
-  T_EQ_INT(cli(&out, "keys", "frobnicate", NULL, NULL, NULL), 2);
-  T_EQ_INT(cli(&out, "keys", "list", "--now", NULL, NULL), 2);
+  T_EQ_INT(bh_cli(E, NULL, &out, "keys", "frobnicate"), 2);
+  T_EQ_INT(bh_cli(E, NULL, &out, "keys", "list", "--now"), 2);
   door__buf_free(&out);
 }
 

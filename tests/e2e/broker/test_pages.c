@@ -13,7 +13,6 @@
 #include "bh.h"
 #include "bh_privacy.h"
 #include "qr_read.h"
-#include "run_prog.h"
 #include "t.h"
 
 #include <curl/curl.h>
@@ -72,26 +71,6 @@ static void qr_decode(const char *page, door_buf *text) {
   snprintf(stem, sizeof stem, "%s/page-qr", E->dir);
   qr_read_svg(rsvg, zbar, stem, svg, strlen(svg), text);
   free(svg);
-}
-
-/* build/door-gate verify for ev-e2e with the broker's JWKS: exit status. */
-static int gate_verify(door_buf *out, const char *token) {
-  char gate[600], jwks[400], iss[300];
-  const char *slash = strrchr(E->broker_bin, '/');
-  int n = snprintf(gate, sizeof gate, "%.*s/door-gate",
-                   slash ? (int)(slash - E->broker_bin) : 1,
-                   slash ? E->broker_bin : ".");
-  if (n <= 0 || (size_t)n >= sizeof gate)
-    return -1;
-  snprintf(jwks, sizeof jwks, "%s/.well-known/jwks.json", E->base);
-  snprintf(iss, sizeof iss, "%s/", E->base);
-  {
-    const char *argv[] = {gate,        "verify", "--jwks",  jwks,
-                          "--issuer",  iss,      "--event", "ev-e2e",
-                          "--ca-file", E->ca,    token,     NULL};
-    door__buf_reset(out);
-    return run_prog(argv, out);
-  }
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *ud) {
@@ -190,7 +169,7 @@ static void test_token_page(void) {
   qr_decode(r.body.data, &qr);
   T_EQ_INT(qr.len, strlen(token));
   T_OK(strcmp(door__buf_str(&qr), token) == 0);
-  T_EQ_INT(gate_verify(&gate, token), 0);
+  T_EQ_INT(bh_gate_verify(E, &gate, token), 0);
   T_OK(has(gate.data, "\"admitted\":true") &&
        has(gate.data, "\"tier\":\"vip\""));
   /* Japanese. */

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,34 +49,6 @@ static int spill(const char *path, const char *text) {
   if (f && fclose(f) != 0)
     ok = 0;
   return ok ? 0 : -1;
-}
-
-/* door-broker --config CONFIG ARGS...: exit status, stdout in `out`. */
-static int cli(door_buf *out, const char *config, const char *a1,
-               const char *a2, const char *a3, const char *a4) {
-  const char *args[9] = {E->broker_bin, "--config", config, a1, a2, a3, a4,
-                         NULL,          NULL};
-  int fds[2], st = -1;
-  char chunk[4096];
-  ssize_t n;
-  pid_t pid;
-  door__buf_reset(out);
-  if (pipe(fds))
-    return -1;
-  pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(args[0], (char *const *)args);
-    _exit(127);
-  }
-  close(fds[1]);
-  while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
-    door__buf_append(out, chunk, (size_t)n);
-  close(fds[0]);
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* `text` with `add` inserted after the line `after` (first match); the
@@ -185,7 +156,7 @@ static void test_disclosures_cli_default(void) {
   json_t *j = NULL, *d, *x;
   char f[96];
   door__buf_init(&out, 1 << 22);
-  T_EQ_INT(cli(&out, E->config, "disclosures", "--json", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, E->config, &out, "disclosures", "--json"), 0);
   j = json_loads(out.data ? out.data : "", 0, NULL);
   T_OK(j != NULL);
   /* Every configured provider, in configuration order, and no other. */
@@ -213,7 +184,7 @@ static void test_disclosures_cli_default(void) {
   T_EQ_STR(json_string_value(json_object_get(d, "organisation")),
            "NTT DOCOMO, INC.");
   json_decref(j);
-  T_EQ_INT(cli(&out, E->config, "disclosures", NULL, NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, E->config, &out, "disclosures"), 0);
   T_OK(has(out.data, "d-account (NTT DOCOMO, INC.)  [provider \"daccount\"]"));
   T_OK(has(out.data, "XMarket (Gugenka Ltd.)  [provider \"xmarket\"]"));
   T_OK(has(out.data, "Data sent: the identifier d-account assigned to the "
@@ -223,11 +194,11 @@ static void test_disclosures_cli_default(void) {
                      "at participant-limited events"));
   T_OK(has(out.data, "Protocol values and DOOR's own client credentials are "
                      "also sent; they carry nothing about the user."));
-  T_EQ_INT(cli(&out, E->config, "disclosures", "--lang", "ja", NULL), 0);
+  T_EQ_INT(bh_cli(E, E->config, &out, "disclosures", "--lang", "ja"), 0);
   T_OK(has(out.data, "ドコモがお客様個人に割り当てた識別子"));
   T_OK(has(out.data, "参加者限定イベントの参加認証（イベントの参加者リスト"
                      "との照合）のためにDOOR内で利用します"));
-  T_EQ_INT(cli(&out, E->config, "disclosures", "--frob", NULL, NULL), 2);
+  T_EQ_INT(bh_cli(E, E->config, &out, "disclosures", "--frob"), 2);
   door__buf_free(&out);
 }
 
@@ -253,7 +224,7 @@ static void test_disclosures_follow_the_config(void) {
            0);
   snprintf(path, sizeof path, "%s/override.ini", E->dir);
   T_EQ_INT(spill(path, text), 0);
-  T_EQ_INT(cli(&out, path, "disclosures", "--json", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, path, &out, "disclosures", "--json"), 0);
   j = json_loads(out.data ? out.data : "", 0, NULL);
   T_OK(j != NULL);
   T_EQ_INT(json_array_size(json_object_get(j, "providers")), 2);
@@ -263,7 +234,7 @@ static void test_disclosures_follow_the_config(void) {
   T_EQ_STR(field(d, "authorize", "prompt", f), "");
   T_EQ_STR(field(d, "authorize", "authif", f), "");
   json_decref(j);
-  T_EQ_INT(cli(&out, path, "disclosures", NULL, NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, path, &out, "disclosures"), 0);
   T_OK(has(out.data, "login hint"));
   T_OK(!has(out.data, "[provider \"generic\"]"));
   /* The running broker: reload the changed file. */
@@ -377,17 +348,17 @@ static void test_stats_route_and_cli(void) {
   T_EQ_STR(json_string_value(json_object_get(j, "total")), "<10");
   json_decref(j);
   /* The CLI reads the same store. */
-  T_EQ_INT(cli(&out, E->config, "stats", "ev-e2e", "--json", NULL), 0);
+  T_EQ_INT(bh_cli(E, E->config, &out, "stats", "ev-e2e", "--json"), 0);
   j = json_loads(out.data ? out.data : "", 0, NULL);
   T_EQ_INT(json_integer_value(json_object_get(j, "k")), 10);
   T_EQ_STR(vip_now(j, buf), "<10");
   json_decref(j);
-  T_EQ_INT(cli(&out, E->config, "stats", "ev-e2e", NULL, NULL), 0);
+  T_EQ_INT(bh_cli(E, E->config, &out, "stats", "ev-e2e"), 0);
   T_OK(has(out.data, "E2E Live (ev-e2e): participation tokens issued"));
   T_OK(has(out.data, "Counts below 10 are shown as <10"));
   T_OK(has(out.data, "hour (UTC)  "));
-  T_EQ_INT(cli(&out, E->config, "stats", "no-such-event", NULL, NULL), 1);
-  T_EQ_INT(cli(&out, E->config, "stats", NULL, NULL, NULL), 2);
+  T_EQ_INT(bh_cli(E, E->config, &out, "stats", "no-such-event"), 1);
+  T_EQ_INT(bh_cli(E, E->config, &out, "stats"), 2);
   door__buf_free(&out);
 }
 
@@ -429,7 +400,7 @@ static void test_stats_count_tokens(void) {
                json_object_get(json_object_get(j, "tier_totals"), "vip")),
            ">=10");
   json_decref(j);
-  T_EQ_INT(cli(&out, E->config, "stats", "ev-e2e", "--json", NULL), 0);
+  T_EQ_INT(bh_cli(E, E->config, &out, "stats", "ev-e2e", "--json"), 0);
   j = json_loads(out.data ? out.data : "", 0, NULL);
   T_EQ_STR(vip_now(j, buf), "10");
   json_decref(j);

@@ -28,10 +28,7 @@
 #include "jose/jose.h"
 #include "util/json.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,23 +50,6 @@ static const char *g_pg_url, *g_pg_dir, *g_pg_cluster;
 static char g_tpl[320];
 static int g_argc;
 static char **g_argv;
-
-/* A free loopback port: bind port 0, read it, close. */
-static int free_port(void) {
-  struct sockaddr_in sin;
-  socklen_t len = sizeof sin;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-  if (fd < 0)
-    return -1;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-      getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-    port = ntohs(sin.sin_port);
-  close(fd);
-  return port;
-}
 
 static double now_s(void) {
   struct timespec ts;
@@ -274,7 +253,7 @@ static void test_setup(void) {
   B.ready_json = NULL; /* A's */
   B.idp_pid = 0;
   B.broker_pid = 0;
-  B.port = free_port();
+  B.port = bh_free_port();
   T_OK(B.port > 0 && B.port != A.port);
   snprintf(B.base, sizeof B.base, "https://127.0.0.1:%d", B.port);
   snprintf(B.config, sizeof B.config, "%s/broker-b.ini", A.dir);
@@ -393,34 +372,6 @@ typedef struct worker {
 
 /* ---- participation-token keys shared through the store ------------------ */
 
-/* door-broker --config CONFIG keys ARGS... (stdout into out): exit status. */
-static int keys_cli(const bh_env *e, door_buf *out, const char *a1,
-                    const char *a2, const char *a3) {
-  const char *args[] = {
-      e->broker_bin, "--config", e->config, "keys", a1, a2, a3, NULL};
-  int fds[2], st = -1;
-  char chunk[4096];
-  ssize_t n;
-  pid_t pid;
-  door__buf_reset(out);
-  if (pipe(fds))
-    return -1;
-  pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(args[0], (char *const *)args);
-    _exit(127);
-  }
-  close(fds[1]);
-  while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
-    door__buf_append(out, chunk, (size_t)n);
-  close(fds[0]);
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* GET /.well-known/jwks.json at `inst` into jwks (malloc'ed): key count. */
 static int jwks_at(bh_browser *b, int inst, char **jwks) {
   char url[512];
@@ -530,7 +481,7 @@ static void test_keys_shared(void) {
   T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE alg = 'ES256'"),
            1);
   /* rotation on A's configuration: B publishes the next key */
-  T_EQ_INT(keys_cli(&A, &out, "rotate", "--json", NULL), 0);
+  T_EQ_INT(bh_cli(&A, NULL, &out, "keys", "rotate", "--json"), 0);
   j = json_loads(out.data ? out.data : "", 0, NULL);
   if (j && json_string_value(json_object_get(j, "kid")))
     snprintf(next, sizeof next, "%s",
@@ -554,7 +505,7 @@ static void test_keys_shared(void) {
   T_EQ_STR(kid_b, kid_a);
   free(tok);
   /* compromise: --now on A's configuration; B signs with the new key */
-  T_EQ_INT(keys_cli(&A, &out, "rotate", "--now", "--json"), 0);
+  T_EQ_INT(bh_cli(&A, NULL, &out, "keys", "rotate", "--now", "--json"), 0);
   j = json_loads(out.data ? out.data : "", 0, NULL);
   if (j && json_string_value(json_object_get(j, "kid")))
     snprintf(now_kid, sizeof now_kid, "%s",
