@@ -4,50 +4,12 @@
 // sign in again (XMarket) to the same account.  A screenshot of each page
 // goes to DOOR_BROWSER_OUT as login-NN-*.png.  docs/demo.md.
 import assert from 'node:assert/strict';
-import { after, before, test as nodeTest } from 'node:test';
 
-import { launchChromium, newContext, screenshot, startStack } from './lib.mjs';
+import { ctx, page, problems, stack, story } from './story.mjs';
 
-let stack;
-let chromium;
-let page;
-let ctx;
-let problems;
 let accountId;
 
-const shot = (name) => screenshot(page, 'login', name);
-
-// The steps are one story: after a failed step the next ones fail at once
-// (rather than each waiting for pages that will not come).
-let broken = null;
-function test(name, fn) {
-  nodeTest(name, async (t) => {
-    assert.equal(broken, null, `an earlier step failed: ${broken}`);
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = name;
-      // Where the browser was, for the log and the test output.
-      const where = page ? `${page.url()}: ${(await page.locator('main').textContent().catch(() => '')).slice(0, 400)}` : '';
-      if (page) await shot('FAILED').catch(() => {});
-      e.message += `\nbrowser at ${where}\nconsole: ${JSON.stringify(problems)}`;
-      throw e;
-    }
-  });
-}
-
-before(async () => {
-  stack = await startStack();
-  chromium = await launchChromium();
-  ({ ctx, page, problems } = await newContext(chromium.browser, {
-    locale: 'en-US', acceptLanguage: 'en-US,en;q=0.9',
-  }));
-});
-
-after(async () => {
-  await chromium?.close();
-  await stack?.stop();
-});
+const { test, shot } = story('login', { locale: 'en-US', acceptLanguage: 'en-US,en;q=0.9' });
 
 const idpOrigin = (provider) =>
   new URL(stack.ready.profiles[provider].authorization_endpoint).origin;

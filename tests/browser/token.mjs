@@ -11,47 +11,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test as nodeTest } from 'node:test';
 
-import { env, launchChromium, newContext, screenshot, startStack } from './lib.mjs';
+import { env, newContext, screenshot } from './lib.mjs';
+import { chromium, page, problems, stack, story } from './story.mjs';
 
-let stack;
-let chromium;
-let page;
-let problems;
 let token;
 
-const shot = (name) => screenshot(page, 'token', name);
-
-// One story: after a failed step the next ones fail at once.
-let broken = null;
-function test(name, fn) {
-  nodeTest(name, async (t) => {
-    assert.equal(broken, null, `an earlier step failed: ${broken}`);
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = name;
-      const where = page ? `${page.url()}: ${(await page.locator('main').textContent().catch(() => '')).slice(0, 400)}` : '';
-      if (page) await shot('FAILED').catch(() => {});
-      e.message += `\nbrowser at ${where}\nconsole: ${JSON.stringify(problems)}`;
-      throw e;
-    }
-  });
-}
-
-before(async () => {
-  stack = await startStack();
-  chromium = await launchChromium();
-  ({ page, problems } = await newContext(chromium.browser, {
-    locale: 'en-US', acceptLanguage: 'en-US,en;q=0.9',
-  }));
-});
-
-after(async () => {
-  await chromium?.close();
-  await stack?.stop();
-});
+const { test, shot } = story('token', { locale: 'en-US', acceptLanguage: 'en-US,en;q=0.9' });
 
 // door-idp's interactive pages: the user picker, then the consent page.
 async function idpLogin(p, provider, user) {
