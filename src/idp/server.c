@@ -284,10 +284,21 @@ static void *loop_main(void *arg) {
 static door_err loop_init(struct door_idp_server *s, door_idp *idp,
                           door_idp_loop *lp, door_idp_listener **ls, size_t n,
                           door_detail *d) {
+  struct event_config *cfg = event_config_new();
   door_err err;
   size_t i;
   lp->idp = idp;
-  lp->base = event_base_new();
+  /* The change list batches epoll_ctl calls: a keep-alive request that
+   * disables reading, writes its answer at once (server_req.c) and enables
+   * reading again makes none.  libevent warns against it with dup()ed fds
+   * in the same epoll set: each loop registers only its own dup of a
+   * listening socket and closes it only in evhttp_free, after the loop has
+   * stopped, right before the base (and its epoll set) goes. */
+  if (cfg)
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  lp->base = cfg ? event_base_new_with_config(cfg) : NULL;
+  if (cfg)
+    event_config_free(cfg);
   lp->binds = calloc(n ? n : 1, sizeof *lp->binds);
   if (!lp->base || !lp->binds)
     return door_detail_set(d, DOOR_ENOMEM, "server",

@@ -7,6 +7,8 @@
 #include "idp/http.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -27,6 +29,7 @@ struct door_idp_pending {
   door_idp_pending *prev, *next;
   door_idp_loop *loop;
   struct evhttp_request *req;
+  int plain; /* the listener serves plain HTTP */
   struct event *ev;
   int job; /* the worker thread has not been joined */
   pthread_t thread;
@@ -76,15 +79,13 @@ static void free_detached(const void *data, size_t len, void *arg) {
  * reference (the request log's answer may be 128 MiB): no copy.  Like
  * libmicrohttpd before: Content-Length also on HEAD (no body then) and on
  * HTTP/1.0 answers. */
-static void send_resp(struct evhttp_request *req, door_idp_resp *r) {
+static void send_resp(struct evhttp_request *req, int plain, door_idp_resp *r) {
   struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-  struct evbuffer *out = evbuffer_new();
+  struct evbuffer *out = evhttp_request_get_output_buffer(req);
+  struct evhttp_connection *con;
+  struct bufferevent *bev;
   size_t len = r->body.len, i;
   int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-  if (!out) {
-    evhttp_send_error(req, 500, NULL);
-    return;
-  }
   if (head || !len) {
     /* nothing to send */
   } else if (len < 4096) {
@@ -108,11 +109,20 @@ static void send_resp(struct evhttp_request *req, door_idp_resp *r) {
     num[door__u64_to_str((uint64_t)len, num)] = '\0';
     evhttp_add_header(h, "Content-Length", num);
   }
-  evhttp_send_reply(req, r->status, NULL, out);
-  evbuffer_free(out);
+  con = evhttp_request_get_connection(req);
+  bev = con && plain ? evhttp_connection_get_bufferevent(con) : NULL;
+  /* The body is already in the request's output buffer. */
+  evhttp_send_reply(req, r->status, NULL, NULL);
+  /* Write now, in this turn of the loop, rather than after the next
+   * epoll_wait reports the socket writable (it is: the request was just
+   * read from it); with the base's change list the write event's add and
+   * del then cancel out.  Plain sockets only: bufferevent_openssl drives
+   * its own events. */
+  if (bev)
+    event_active(&bev->ev_write, EV_WRITE, 1);
   return;
 fail:
-  evbuffer_free(out);
+  evbuffer_drain(out, evbuffer_get_length(out));
   evhttp_send_error(req, 500, NULL);
 }
 
@@ -156,18 +166,19 @@ static void pending_cb(int fd, short what, void *arg) {
     if (p->r.delay_ms && arm_delay(p) == 0)
       return;
   }
-  send_resp(p->req, &p->r);
+  send_resp(p->req, p->plain, &p->r);
   pending_unlink(p);
   pending_free(p);
 }
 
 static door_idp_pending *pending_new(door_idp_loop *lp,
-                                     struct evhttp_request *req) {
+                                     struct evhttp_request *req, int plain) {
   door_idp_pending *p = calloc(1, sizeof *p);
   if (!p)
     return NULL;
   p->loop = lp;
   p->req = req;
+  p->plain = plain;
   door__idp_req_init(&p->q);
   door__buf_init(&p->path, 8192);
   door__idp_resp_init(&p->r);
@@ -184,9 +195,9 @@ static door_idp_pending *pending_new(door_idp_loop *lp,
 }
 
 /* Takes over `r` and sends it after its delay_ms (capped) on a timer. */
-static void send_later(door_idp_loop *lp, struct evhttp_request *req,
+static void send_later(door_idp_loop *lp, struct evhttp_request *req, int plain,
                        door_idp_resp *r) {
-  door_idp_pending *p = pending_new(lp, req);
+  door_idp_pending *p = pending_new(lp, req, plain);
   if (!p) {
     evhttp_send_error(req, 500, NULL);
     return;
@@ -259,9 +270,9 @@ static int adapt(door_idp_binding *b, struct evhttp_request *req,
 
 /* Takes over `q` and `path` and runs the handler on a worker thread; the
  * loop sends the answer. */
-static void run_job(door_idp_loop *lp, struct evhttp_request *req,
+static void run_job(door_idp_loop *lp, struct evhttp_request *req, int plain,
                     door_idp_req *q, door_buf *path) {
-  door_idp_pending *p = pending_new(lp, req);
+  door_idp_pending *p = pending_new(lp, req, plain);
   door_idp_resp r;
   if (!p) {
     evhttp_send_error(req, 500, NULL);
@@ -278,7 +289,7 @@ static void run_job(door_idp_loop *lp, struct evhttp_request *req,
   door__idp_resp_init(&r);
   door__idp_resp_oauth_error(&r, 503, "temporarily_unavailable",
                              "door-idp cannot start a worker thread");
-  send_resp(req, &r);
+  send_resp(req, plain, &r);
   door__idp_resp_free(&r);
   pending_unlink(p);
   pending_free(p);
@@ -298,7 +309,7 @@ void door__idp_ev_request(struct evhttp_request *req, void *arg) {
     door__idp_resp_oauth_error(&r, 413, "invalid_request",
                                "request body too large");
   } else if (may_post_logout(&q)) {
-    run_job(b->loop, req, &q, &path);
+    run_job(b->loop, req, b->l->plain, &q, &path);
     door__idp_req_free(&q);
     door__buf_free(&path);
     door__idp_resp_free(&r);
@@ -307,9 +318,9 @@ void door__idp_ev_request(struct evhttp_request *req, void *arg) {
     door__idp_dispatch(&q, &r);
   }
   if (r.delay_ms)
-    send_later(b->loop, req, &r);
+    send_later(b->loop, req, b->l->plain, &r);
   else
-    send_resp(req, &r);
+    send_resp(req, b->l->plain, &r);
   door__idp_resp_free(&r);
   door__idp_req_free(&q);
   door__buf_free(&path);
