@@ -221,6 +221,12 @@ door_err door__sq_counts(door_store *st, int64_t now, door_store_counts *out,
 door_err door__sq_session_create(door_store *st,
                                  const door_store_session_new *s,
                                  door_detail *d);
+/* The session's insert inside a transaction the caller holds, for
+ * `account_id` (s->account_id is not read); the details of
+ * door__store_session_insert_err. */
+door_err door__sq_session_insert(door__sq_conn *c,
+                                 const door_store_session_new *s,
+                                 const char *account_id, door_detail *d);
 door_err door__sq_session_get(door_store *st, const uint8_t *id_hash,
                               int64_t now, int64_t idle_seconds,
                               door_store_session *out, door_detail *d);
@@ -249,6 +255,11 @@ door_err door__sq_audit_insert(door__sq_conn *c, int64_t at,
                                door_store_audit_kind kind, const char *provider,
                                const char *issuer, const char *detail,
                                door_detail *d);
+/* The transmission record's insert inside a transaction the caller holds,
+ * for `account_id` (NULL: none); DOOR_ENOTFOUND "no such account". */
+door_err door__sq_tx_insert(door__sq_conn *c,
+                            const door_store_transmission_new *t,
+                            const char *account_id, door_detail *d);
 door_err door__sq_audit_list(door_store *st, const char *account_id,
                              size_t limit, door_store_audit **out, size_t *n,
                              door_detail *d);
@@ -286,6 +297,9 @@ door_err door__sq_signing_key_add(door_store *st,
                                   door_detail *d);
 door_err door__sq_tokens_put(door_store *st, const door_store_tokens_new *t,
                              door_detail *d);
+/* The tokens' insert or update inside a transaction the caller holds. */
+door_err door__sq_tokens_write(door__sq_conn *c, const door_store_tokens_new *t,
+                               door_detail *d);
 door_err door__sq_tokens_get(door_store *st, const char *account_id,
                              const char *provider, door_store_tokens *out,
                              door_detail *d);

@@ -194,15 +194,25 @@ door_err door__sq_signing_key_add(door_store *st,
 
 /* ---- provider tokens ---- */
 
+/* A statement of its own (no transaction around it), durable. */
 door_err door__sq_tokens_put(door_store *st, const door_store_tokens_new *t,
                              door_detail *d) {
-  door_err err = door__sq_run1(door__sq_of(st), 1, Q_TOKENS_PUT, NULL, d,
-                               "ttbbzti", t->account_id, t->provider,
-                               t->access_token, t->access_len, t->refresh_token,
-                               t->refresh_len, t->expires_at, t->scope, t->now);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
+  return door__store_no_account(
+      door__sq_run1(door__sq_of(st), 1, Q_TOKENS_PUT, NULL, d, "ttbbzti",
+                    t->account_id, t->provider, t->access_token, t->access_len,
+                    t->refresh_token, t->refresh_len, t->expires_at, t->scope,
+                    t->now),
+      d);
+}
+
+door_err door__sq_tokens_write(door__sq_conn *c, const door_store_tokens_new *t,
+                               door_detail *d) {
+  return door__store_no_account(
+      door__sq_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t->account_id,
+                   t->provider, t->access_token, t->access_len,
+                   t->refresh_token, t->refresh_len, t->expires_at, t->scope,
+                   t->now),
+      d);
 }
 
 typedef struct tokens_ctx {

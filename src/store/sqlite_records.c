@@ -231,15 +231,19 @@ typedef struct tx_ctx {
   int64_t *id;
 } tx_ctx;
 
+door_err door__sq_tx_insert(door__sq_conn *c,
+                            const door_store_transmission_new *t,
+                            const char *account_id, door_detail *d) {
+  return door__store_no_account(
+      door__sq_run(c, Q_TX_INSERT, NULL, d, "itttttti", t->at, t->provider,
+                   t->endpoint, t->fields_json, t->purpose, account_id,
+                   t->outcome, (int64_t)t->http_status),
+      d);
+}
+
 static door_err tx_fn(door__sq_conn *c, void *p, door_detail *d) {
   tx_ctx *x = p;
-  const door_store_transmission_new *t = x->t;
-  door_err err =
-      door__sq_run(c, Q_TX_INSERT, NULL, d, "itttttti", t->at, t->provider,
-                   t->endpoint, t->fields_json, t->purpose, t->account_id,
-                   t->outcome, (int64_t)t->http_status);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
+  door_err err = door__sq_tx_insert(c, x->t, x->t->account_id, d);
   if (!err)
     *x->id = (int64_t)sqlite3_last_insert_rowid(c->db);
   return err;

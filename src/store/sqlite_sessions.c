@@ -29,19 +29,30 @@ static const char Q_PURGE[] =
     "DELETE FROM sessions"
     " WHERE idle_expires_at <= ?1 OR absolute_expires_at <= ?1";
 
+/* A statement of its own (no transaction around it), not waiting for the
+ * disk (synchronous=NORMAL). */
 door_err door__sq_session_create(door_store *st,
                                  const door_store_session_new *s,
                                  door_detail *d) {
-  door_err err = door__sq_run1(
-      door__sq_of(st), 0, Q_CREATE, NULL, d, "btiiibtttt", s->id_hash,
-      (size_t)DOOR_STORE_HASH_LEN, s->account_id, s->now, s->idle_expires_at,
-      s->absolute_expires_at, s->csrf, s->csrf_len, s->provider, s->issuer,
-      s->provider_sid, s->provider_sub);
-  if (err == DOOR_EEXISTS)
-    door_detail_set(d, err, "session", "a session with this id exists", NULL);
-  else if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
+  return door__store_session_insert_err(
+      door__sq_run1(door__sq_of(st), 0, Q_CREATE, NULL, d, "btiiibtttt",
+                    s->id_hash, (size_t)DOOR_STORE_HASH_LEN, s->account_id,
+                    s->now, s->idle_expires_at, s->absolute_expires_at, s->csrf,
+                    s->csrf_len, s->provider, s->issuer, s->provider_sid,
+                    s->provider_sub),
+      d);
+}
+
+door_err door__sq_session_insert(door__sq_conn *c,
+                                 const door_store_session_new *s,
+                                 const char *account_id, door_detail *d) {
+  return door__store_session_insert_err(
+      door__sq_run(c, Q_CREATE, NULL, d, "btiiibtttt", s->id_hash,
+                   (size_t)DOOR_STORE_HASH_LEN, account_id, s->now,
+                   s->idle_expires_at, s->absolute_expires_at, s->csrf,
+                   s->csrf_len, s->provider, s->issuer, s->provider_sid,
+                   s->provider_sub),
+      d);
 }
 
 typedef struct get_ctx {

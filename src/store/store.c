@@ -386,6 +386,12 @@ door_err door__store_session_create(door_store *st,
   return st->ops->session_create(st, &c, d);
 }
 
+door_err door__store_session_insert_err(door_err err, door_detail *d) {
+  if (err == DOOR_EEXISTS)
+    door_detail_set(d, err, "session", "a session with this id exists", NULL);
+  return door__store_no_account(err, d);
+}
+
 door_err door__store_session_get(door_store *st,
                                  const uint8_t id_hash[DOOR_STORE_HASH_LEN],
                                  int64_t now, int64_t idle_seconds,

@@ -163,6 +163,10 @@ door_err door__store_check_limit(size_t limit, door_detail *d);
  * "audit_anonymised":N}, appended to `out`.  Both backends write it. */
 door_err door__store_delete_counts_json(const door_store_delete_counts *k,
                                         door_buf *out);
+/* A session insert's failure with its detail (store.c): DOOR_EEXISTS "a
+ * session with this id exists", DOOR_ENOTFOUND "no such account"; returns
+ * err. */
+door_err door__store_session_insert_err(door_err err, door_detail *d);
 /* len <= DOOR_STORE_BLOB_MAX and data when len > 0. */
 door_err door__store_check_blob(const uint8_t *p, size_t len, const char *what,
                                 door_detail *d);
