@@ -216,6 +216,12 @@ door_err door__pg_counts(door_store *st, int64_t now, door_store_counts *out,
 door_err door__pg_session_create(door_store *st,
                                  const door_store_session_new *s,
                                  door_detail *d);
+/* The session's insert inside a transaction the caller holds, for
+ * `account_id` (s->account_id is not read); the details of
+ * door__store_session_insert_err. */
+door_err door__pg_session_insert(door__pg_conn *c,
+                                 const door_store_session_new *s,
+                                 const char *account_id, door_detail *d);
 door_err door__pg_session_get(door_store *st, const uint8_t *id_hash,
                               int64_t now, int64_t idle_seconds,
                               door_store_session *out, door_detail *d);
@@ -244,6 +250,13 @@ door_err door__pg_audit_insert(door__pg_conn *c, int64_t at,
                                door_store_audit_kind kind, const char *provider,
                                const char *issuer, const char *detail,
                                door_detail *d);
+/* The transmission record's insert inside a transaction the caller holds,
+ * for `account_id` (NULL: none); *id (may be NULL) its id; DOOR_ENOTFOUND
+ * "no such account". */
+door_err door__pg_tx_insert(door__pg_conn *c,
+                            const door_store_transmission_new *t,
+                            const char *account_id, int64_t *id,
+                            door_detail *d);
 door_err door__pg_audit_list(door_store *st, const char *account_id,
                              size_t limit, door_store_audit **out, size_t *n,
                              door_detail *d);
@@ -281,6 +294,9 @@ door_err door__pg_signing_key_add(door_store *st,
                                   door_detail *d);
 door_err door__pg_tokens_put(door_store *st, const door_store_tokens_new *t,
                              door_detail *d);
+/* The tokens' insert or update inside a transaction the caller holds. */
+door_err door__pg_tokens_write(door__pg_conn *c, const door_store_tokens_new *t,
+                               door_detail *d);
 door_err door__pg_tokens_get(door_store *st, const char *account_id,
                              const char *provider, door_store_tokens *out,
                              door_detail *d);

@@ -191,15 +191,25 @@ door_err door__pg_signing_key_add(door_store *st,
 
 /* ---- provider tokens ---- */
 
+door_err door__pg_tokens_write(door__pg_conn *c, const door_store_tokens_new *t,
+                               door_detail *d) {
+  return door__store_no_account(
+      door__pg_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t->account_id,
+                   t->provider, t->access_token, t->access_len,
+                   t->refresh_token, t->refresh_len, t->expires_at, t->scope,
+                   t->now),
+      d);
+}
+
+static door_err put_fn(door__pg_conn *c, void *p, door_detail *d) {
+  return door__pg_tokens_write(c, p, d);
+}
+
+/* One statement in ONE_WRITE mode (as door__pg_run1), durable. */
 door_err door__pg_tokens_put(door_store *st, const door_store_tokens_new *t,
                              door_detail *d) {
-  door_err err = door__pg_run1(door__pg_of(st), 1, Q_TOKENS_PUT, NULL, d,
-                               "ttbbzti", t->account_id, t->provider,
-                               t->access_token, t->access_len, t->refresh_token,
-                               t->refresh_len, t->expires_at, t->scope, t->now);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
+  return door__pg_tx(door__pg_of(st), DOOR__PG_ONE_WRITE, 1, put_fn, (void *)t,
+                     d);
 }
 
 typedef struct tokens_ctx {

@@ -21,46 +21,13 @@ static const char Q_STATE_INSERT[] =
     " ON CONFLICT (key) DO NOTHING";
 static const char Q_SESSION_DELETE[] =
     "DELETE FROM sessions WHERE id_hash = $1";
-static const char Q_SESSION_INSERT[] =
-    "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at,"
-    " idle_expires_at, absolute_expires_at, csrf_secret, provider, issuer,"
-    " provider_sid, provider_sub)"
-    " VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)";
-static const char Q_TOKENS_PUT[] =
-    "INSERT INTO provider_tokens (account_id, provider, access_token,"
-    " refresh_token, expires_at, scope, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    " ON CONFLICT (account_id, provider) DO UPDATE SET"
-    " access_token = excluded.access_token,"
-    " refresh_token = excluded.refresh_token,"
-    " expires_at = excluded.expires_at, scope = excluded.scope,"
-    " updated_at = excluded.updated_at";
-static const char Q_TX_INSERT[] =
-    "INSERT INTO transmissions (at, provider, endpoint, fields, purpose,"
-    " account_id, outcome, http_status)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-static door_err tx_insert(door__pg_conn *c,
-                          const door_store_transmission_new *t,
-                          const char *account_id, door_detail *d) {
-  door_err err =
-      door__pg_run(c, Q_TX_INSERT, NULL, d, "itttttti", t->at, t->provider,
-                   t->endpoint, t->fields_json, t->purpose, account_id,
-                   t->outcome, (int64_t)t->http_status);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
-}
 
 static door_err keep_tokens(door__pg_conn *c, const door_store_login *in,
                             const char *account_id, door_detail *d) {
   door_store_tokens_new t;
   door_err err = door__store_login_tokens(in, account_id, &t, d);
   if (!err && t.access_len)
-    err =
-        door__pg_run(c, Q_TOKENS_PUT, NULL, d, "ttbbzti", t.account_id,
-                     t.provider, t.access_token, t.access_len, t.refresh_token,
-                     t.refresh_len, t.expires_at, t.scope, t.now);
+    err = door__pg_tokens_write(c, &t, d);
   return err;
 }
 
@@ -108,14 +75,7 @@ static door_err commit_fn(door__pg_conn *c, void *p, door_detail *d) {
       err = door__pg_run(c, Q_SESSION_DELETE, NULL, d, "b",
                          in->old_session_hash, (size_t)DOOR_STORE_HASH_LEN);
     if (!err)
-      err = door__pg_run(c, Q_SESSION_INSERT, NULL, d, "btiiibtttt", s->id_hash,
-                         (size_t)DOOR_STORE_HASH_LEN, account, in->now,
-                         s->idle_expires_at, s->absolute_expires_at, s->csrf,
-                         s->csrf_len, s->provider, s->issuer, s->provider_sid,
-                         s->provider_sub);
-    if (err == DOOR_EEXISTS)
-      err = door_detail_set(d, err, "session", "a session with this id exists",
-                            NULL);
+      err = door__pg_session_insert(c, s, account, d);
     if (!err && in->mode == DOOR_STORE_LOGIN_SIGNIN)
       err = door__pg_audit_insert(c, in->now, account, DOOR_AUDIT_LOGIN,
                                   in->provider, in->issuer,
@@ -124,7 +84,7 @@ static door_err commit_fn(door__pg_conn *c, void *p, door_detail *d) {
       err = keep_tokens(c, in, account, d);
   }
   for (i = 0; !err && i < in->n_tx; i++)
-    err = tx_insert(c, &in->tx[i], account, d);
+    err = door__pg_tx_insert(c, &in->tx[i], account, NULL, d);
   return err;
 }
 
@@ -148,7 +108,7 @@ static door_err batch_fn(door__pg_conn *c, void *p, door_detail *d) {
   size_t i;
   door_err err = DOOR_OK;
   for (i = 0; !err && i < x->n; i++)
-    err = tx_insert(c, &x->t[i], x->t[i].account_id, d);
+    err = door__pg_tx_insert(c, &x->t[i], x->t[i].account_id, NULL, d);
   return err;
 }
 

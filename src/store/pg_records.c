@@ -226,19 +226,24 @@ typedef struct tx_ctx {
   int64_t *id;
 } tx_ctx;
 
+door_err door__pg_tx_insert(door__pg_conn *c,
+                            const door_store_transmission_new *t,
+                            const char *account_id, int64_t *id,
+                            door_detail *d) {
+  int64_t v = 0;
+  door_err err = door__store_no_account(
+      door__pg_int(c, Q_TX_INSERT, &v, d, "itttttti", t->at, t->provider,
+                   t->endpoint, t->fields_json, t->purpose, account_id,
+                   t->outcome, (int64_t)t->http_status),
+      d);
+  if (!err && id)
+    *id = v;
+  return err;
+}
+
 static door_err tx_fn(door__pg_conn *c, void *p, door_detail *d) {
   tx_ctx *x = p;
-  const door_store_transmission_new *t = x->t;
-  int64_t id = 0;
-  door_err err =
-      door__pg_int(c, Q_TX_INSERT, &id, d, "itttttti", t->at, t->provider,
-                   t->endpoint, t->fields_json, t->purpose, t->account_id,
-                   t->outcome, (int64_t)t->http_status);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  if (!err)
-    *x->id = id;
-  return err;
+  return door__pg_tx_insert(c, x->t, x->t->account_id, x->id, d);
 }
 
 door_err door__pg_transmission_append(door_store *st,

@@ -31,19 +31,30 @@ static const char Q_PURGE[] =
     "DELETE FROM sessions"
     " WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1";
 
+door_err door__pg_session_insert(door__pg_conn *c,
+                                 const door_store_session_new *s,
+                                 const char *account_id, door_detail *d) {
+  return door__store_session_insert_err(
+      door__pg_run(c, Q_CREATE, NULL, d, "btiiibtttt", s->id_hash,
+                   (size_t)DOOR_STORE_HASH_LEN, account_id, s->now,
+                   s->idle_expires_at, s->absolute_expires_at, s->csrf,
+                   s->csrf_len, s->provider, s->issuer, s->provider_sid,
+                   s->provider_sub),
+      d);
+}
+
+static door_err create_fn(door__pg_conn *c, void *p, door_detail *d) {
+  const door_store_session_new *s = p;
+  return door__pg_session_insert(c, s, s->account_id, d);
+}
+
+/* One statement in ONE_WRITE mode (as door__pg_run1), with
+ * synchronous_commit off. */
 door_err door__pg_session_create(door_store *st,
                                  const door_store_session_new *s,
                                  door_detail *d) {
-  door_err err = door__pg_run1(
-      door__pg_of(st), 0, Q_CREATE, NULL, d, "btiiibtttt", s->id_hash,
-      (size_t)DOOR_STORE_HASH_LEN, s->account_id, s->now, s->idle_expires_at,
-      s->absolute_expires_at, s->csrf, s->csrf_len, s->provider, s->issuer,
-      s->provider_sid, s->provider_sub);
-  if (err == DOOR_EEXISTS)
-    door_detail_set(d, err, "session", "a session with this id exists", NULL);
-  else if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
+  return door__pg_tx(door__pg_of(st), DOOR__PG_ONE_WRITE, 0, create_fn,
+                     (void *)s, d);
 }
 
 typedef struct get_ctx {
