@@ -11,6 +11,7 @@
 #include "doorauth/gate.h"
 #include "doorauth/tickets.h"
 #include "store/store.h"
+#include "psql.h"
 #include "t.h"
 #include "tickets/tickets_int.h"
 #include "util/buf.h"
@@ -41,23 +42,6 @@ static void put_time(door_buf *b, time_t t) {
   gmtime_r(&t, &tm);
   strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
   door__buf_puts(b, s);
-}
-
-static long psql_num(const char *sql) {
-  char cmd[2048], line[256];
-  FILE *p;
-  long v = -1;
-  snprintf(cmd, sizeof cmd,
-           "PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql | "
-           "sort -V | tail -n 1); \"$PSQL\" -X -At -d '%s' -c \"%s\"",
-           g_url, sql);
-  p = popen(cmd, "r");
-  if (!p)
-    return -1;
-  if (fgets(line, sizeof line, p))
-    v = strtol(line, NULL, 10);
-  pclose(p);
-  return v;
 }
 
 static void test_issue(void) {
@@ -208,7 +192,8 @@ static void test_two_gates(void) {
   T_EQ_INT(replayed, N_TOKENS * (N_GATES - 1));
   T_EQ_INT(other, 0);
   T_EQ_INT(
-      psql_num("SELECT count(*) FROM jti_admissions WHERE event_id = '" EVENT
+      psql_num(g_url,
+               "SELECT count(*) FROM jti_admissions WHERE event_id = '" EVENT
                "'"),
       N_TOKENS);
 }

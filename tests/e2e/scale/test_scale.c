@@ -23,6 +23,7 @@
  */
 #include "bh.h"
 #include "bh_privacy.h"
+#include "psql.h"
 #include "t.h"
 #include "doorauth/gate.h"
 #include "jose/jose.h"
@@ -203,24 +204,6 @@ static long session_at(bh_browser *b, int inst, char *acct, size_t cap) {
   return st;
 }
 
-/* psql -At -c SQL: the first line of output as a number, -1 on failure. */
-static long psql_num(const char *sql) {
-  char cmd[2048], line[256];
-  FILE *p;
-  long v = -1;
-  snprintf(cmd, sizeof cmd,
-           "PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql | "
-           "sort -V | tail -n 1); \"$PSQL\" -X -At -d '%s' -c \"%s\"",
-           g_pg_url, sql);
-  p = popen(cmd, "r");
-  if (!p)
-    return -1;
-  if (fgets(line, sizeof line, p))
-    v = strtol(line, NULL, 10);
-  pclose(p);
-  return v;
-}
-
 static int cluster(const char *what) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null", g_pg_cluster, what,
@@ -296,8 +279,8 @@ static void test_cross_instance(void) {
   T_EQ_INT(session_at(b, 1, NULL, 0), 401);
   bh_resp_free(&r);
   bh_browser_free(b);
-  T_EQ_INT(psql_num("SELECT count(*) FROM identities WHERE subject = "
-                    "'alice-sub'"),
+  T_EQ_INT(psql_num(g_pg_url, "SELECT count(*) FROM identities WHERE subject = "
+                              "'alice-sub'"),
            1);
 }
 
@@ -478,7 +461,8 @@ static void test_keys_shared(void) {
   free(jwks_b);
   jwks_b = NULL;
   /* one key in the store, whoever started first */
-  T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE alg = 'ES256'"),
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(*) FROM signing_keys WHERE alg = 'ES256'"),
            1);
   /* rotation on A's configuration: B publishes the next key */
   T_EQ_INT(bh_cli(&A, NULL, &out, "keys", "rotate", "--json"), 0);
@@ -530,11 +514,13 @@ static void test_keys_shared(void) {
     T_EQ_ERR(gate_on(jwks_a, tok), DOOR_OK);
   free(tok);
   free(jwks_a);
-  T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE alg = 'ES256' "
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(*) FROM signing_keys WHERE alg = 'ES256' "
                     "AND NOT retired"),
            1);
   /* nothing in clear in the database */
-  T_EQ_INT(psql_num("SELECT count(*) FROM signing_keys WHERE "
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(*) FROM signing_keys WHERE "
                     "position('PRIVATE KEY'::bytea in private_pem) > 0"),
            0);
   free(csrf);
@@ -588,14 +574,16 @@ static void test_concurrent_first_logins(void) {
   printf("# %d logins over 2 instances, %d threads: %.1f s\n", N_LOGINS,
          N_THREADS, now_s() - t0);
   T_EQ_INT(atomic_load(&ok), N_LOGINS);
-  T_EQ_INT(psql_num("SELECT count(*) FROM identities WHERE subject LIKE "
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(*) FROM identities WHERE subject LIKE "
                     "'scale-%'"),
            N_SUBJECTS);
-  T_EQ_INT(psql_num("SELECT count(DISTINCT account_id) FROM identities "
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(DISTINCT account_id) FROM identities "
                     "WHERE subject LIKE 'scale-%'"),
            N_SUBJECTS);
   /* alice's and bob's accounts plus one per subject: nothing else. */
-  T_EQ_INT(psql_num("SELECT count(*) FROM accounts"), N_SUBJECTS + 2);
+  T_EQ_INT(psql_num(g_pg_url, "SELECT count(*) FROM accounts"), N_SUBJECTS + 2);
 }
 
 /* The clear 503 page for a login whose callback hit a stopped store. */
@@ -669,13 +657,15 @@ static void test_postgres_down(void) {
   bh_resp_free(&r);
   bh_browser_free(b);
   /* No account without an identity. */
-  T_EQ_INT(psql_num("SELECT count(*) FROM accounts a WHERE NOT EXISTS "
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(*) FROM accounts a WHERE NOT EXISTS "
                     "(SELECT 1 FROM identities i WHERE i.account_id = a.id)"),
            0);
-  T_EQ_INT(psql_num("SELECT count(*) FROM identities WHERE subject IN "
+  T_EQ_INT(psql_num(g_pg_url,
+                    "SELECT count(*) FROM identities WHERE subject IN "
                     "('u0-sub', 'u1-sub')"),
            2);
-  T_EQ_INT(psql_num("SELECT count(*) FROM accounts"), N_SUBJECTS + 4);
+  T_EQ_INT(psql_num(g_pg_url, "SELECT count(*) FROM accounts"), N_SUBJECTS + 4);
 }
 
 /* 1 when a broker log shows a sanitizer report (ASan builds). */
