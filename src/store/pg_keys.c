@@ -54,10 +54,7 @@ door_err door__pg_signing_key_put(door_store *st,
       door__pg_run1(door__pg_of(st), 1, Q_KEY_INSERT, NULL, d, "ttbiiz", k->kid,
                     k->alg, k->private_pem, k->private_pem_len, k->created_at,
                     k->not_before, k->retire_at);
-  if (err == DOOR_EEXISTS)
-    door_detail_set(d, err, "kid", "a signing key with this kid exists",
-                    "give the new key a new kid");
-  return err;
+  return door__store_kid_err(err, d);
 }
 
 typedef struct keys_ctx {
@@ -119,9 +116,7 @@ static door_err retire_fn(door__pg_conn *c, void *p, door_detail *d) {
   door_err err = door__pg_run(c, Q_KEY_RETIRE, NULL, d, "ti", x->kid, x->now);
   if (!err)
     err = door__pg_int(c, Q_KEY_EXISTS, &one, d, "t", x->kid);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "kid", "no signing key with this kid", NULL);
-  return err;
+  return door__store_kid_err(err, d);
 }
 
 door_err door__pg_signing_key_retire(door_store *st, const char *kid,
@@ -172,9 +167,7 @@ static door_err add_fn(door__pg_conn *c, void *p, door_detail *d) {
     err = door__pg_run(c, Q_KEY_INSERT, NULL, d, "ttbiiz", x->k->kid, x->k->alg,
                        x->k->private_pem, x->k->private_pem_len,
                        x->k->created_at, x->k->not_before, x->k->retire_at);
-  if (err == DOOR_EEXISTS)
-    door_detail_set(d, err, "kid", "a signing key with this kid exists",
-                    "give the new key a new kid");
+  door__store_kid_err(err, d);
   if (!err)
     *x->added = 1;
   return err;
@@ -225,9 +218,7 @@ static door_err tokens_fn(door__pg_conn *c, void *p, door_detail *d) {
   door__store_tokens_clear(t);
   err = door__pg_q(c, Q_TOKENS_GET, &r, d, "tt", x->account_id, x->provider);
   if (!err && PQntuples(r) < 1)
-    err =
-        door_detail_set(d, DOOR_ENOTFOUND, "provider_tokens",
-                        "no tokens stored for this account and provider", NULL);
+    err = door__store_no_tokens(d);
   if (!err)
     err = door__pg_col_blob(r, 0, 0, &t->access_token, &t->access_len);
   if (!err)
@@ -259,8 +250,6 @@ door_err door__pg_tokens_delete(door_store *st, const char *account_id,
   door_err err = door__pg_run1(door__pg_of(st), 1, Q_TOKENS_DELETE, &n, d, "tt",
                                account_id, provider);
   if (!err && !n)
-    err =
-        door_detail_set(d, DOOR_ENOTFOUND, "provider_tokens",
-                        "no tokens stored for this account and provider", NULL);
+    err = door__store_no_tokens(d);
   return err;
 }

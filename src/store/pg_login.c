@@ -63,8 +63,7 @@ static door_err commit_fn(door__pg_conn *c, void *p, door_detail *d) {
     err = door__pg_run(c, Q_STATE_INSERT, &n, d, "ti", in->state_key,
                        in->state_expires_at);
     if (!err && n == 0 && in->mode != DOOR_STORE_LOGIN_FAILED)
-      return door_detail_set(d, DOOR_ESTORE_DUPLICATE, "state",
-                             "this login was completed before", NULL);
+      return door__store_state_reused(d);
     if (err)
       return err;
   }

@@ -49,12 +49,10 @@ door_err door__pg_audit_insert(door__pg_conn *c, int64_t at,
                                door_store_audit_kind kind, const char *provider,
                                const char *issuer, const char *detail,
                                door_detail *d) {
-  door_err err =
+  return door__store_no_account(
       door__pg_run(c, Q_AUDIT_INSERT, NULL, d, "ittttt", at, account_id,
-                   door__store_audit_kind_name(kind), provider, issuer, detail);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
+                   door__store_audit_kind_name(kind), provider, issuer, detail),
+      d);
 }
 
 typedef struct audit_ctx {
@@ -71,8 +69,7 @@ static door_err audit_fn(door__pg_conn *c, void *p, door_detail *d) {
   door_err err = door__pg_int(
       c, Q_AUDIT_APPEND, &id, d, "ittttt", x->at, x->account_id,
       door__store_audit_kind_name(x->kind), x->provider, x->issuer, x->detail);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
+  door__store_no_account(err, d);
   if (!err)
     *x->id = id;
   return err;
@@ -86,14 +83,6 @@ door_err door__pg_audit_append(door_store *st, int64_t at,
   audit_ctx x = {at, account_id, kind, provider, issuer, detail, id};
   *id = 0;
   return door__pg_tx(door__pg_of(st), DOOR__PG_ONE_WRITE, 1, audit_fn, &x, d);
-}
-
-static door_store_audit_kind kind_of(const char *s) {
-  int k;
-  for (k = 0; s && k < DOOR_AUDIT_KIND_COUNT_; k++)
-    if (strcmp(s, door__store_audit_kind_name((door_store_audit_kind)k)) == 0)
-      return (door_store_audit_kind)k;
-  return DOOR_AUDIT_KIND_COUNT_;
 }
 
 typedef struct list_ctx {
@@ -129,7 +118,7 @@ static door_err audit_list_fn(door__pg_conn *c, void *p, door_detail *d) {
     err = door__pg_col_str(r, i, 2, &a->account_id);
     if (!err)
       err = door__pg_col_str(r, i, 3, &kind);
-    a->kind = kind_of(kind);
+    a->kind = door__store_audit_kind_of(kind);
     free(kind);
     if (!err)
       err = door__pg_col_str(r, i, 4, &a->provider);
@@ -163,10 +152,7 @@ door_err door__pg_state_consume(door_store *st, const char *key,
                                 int64_t expires_at, door_detail *d) {
   door_err err = door__pg_run1(door__pg_of(st), 1, Q_STATE_INSERT, NULL, d,
                                "ti", key, expires_at);
-  if (err == DOOR_EEXISTS)
-    err = door_detail_set(d, DOOR_ESTORE_DUPLICATE, "state",
-                          "this login was completed before", NULL);
-  return err;
+  return err == DOOR_EEXISTS ? door__store_state_reused(d) : err;
 }
 
 door_err door__pg_states_purge(door_store *st, int64_t now, uint64_t *n,
@@ -196,8 +182,7 @@ static door_err jti_fn(door__pg_conn *c, void *p, door_detail *d) {
   if (err == DOOR_ENOTFOUND) /* purged in between: admit it again */
     return door__pg_conflict(c, d);
   if (!err)
-    err = door_detail_set(d, DOOR_ESTORE_DUPLICATE, "jti",
-                          "this ticket was admitted before", NULL);
+    err = door__store_jti_reused(d);
   return err;
 }
 

@@ -64,21 +64,18 @@ typedef struct get_ctx {
   door_err status; /* DOOR_OK, DOOR_ESTORE_EXPIRED or DOOR_ENOTFOUND */
 } get_ctx;
 
-static door_err read_session(const PGresult *r, door_store_session *s) {
-  size_t n = (size_t)PQgetlength(r, 0, 5);
-  door_err err;
-  if (PQgetisnull(r, 0, 0) || n > DOOR_STORE_CSRF_MAX)
-    return DOOR_ESTORE_CORRUPT;
-  door__pg_col_account(r, 0, 0, s->account_id);
+static door_err read_session(const PGresult *r, door_store_session *s,
+                             door_detail *d) {
+  door_err err = door__store_session_row(
+      s, PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0),
+      PQgetisnull(r, 0, 5) ? NULL : PQgetvalue(r, 0, 5),
+      (size_t)PQgetlength(r, 0, 5), d);
+  if (err)
+    return err;
   s->created_at = door__pg_col_i64(r, 0, 1);
   s->last_seen_at = door__pg_col_i64(r, 0, 2);
   s->idle_expires_at = door__pg_col_i64(r, 0, 3);
   s->absolute_expires_at = door__pg_col_i64(r, 0, 4);
-  s->csrf_len = 0;
-  if (!PQgetisnull(r, 0, 5) && n) {
-    memcpy(s->csrf, PQgetvalue(r, 0, 5), n);
-    s->csrf_len = n;
-  }
   err = door__pg_col_str(r, 0, 6, &s->provider);
   if (!err)
     err = door__pg_col_str(r, 0, 7, &s->issuer);
@@ -105,9 +102,7 @@ static door_err get_fn(door__pg_conn *c, void *p, door_detail *d) {
   row = !err && PQntuples(r) > 0;
   if (row) {
     memcpy(x->out->id_hash, x->id_hash, DOOR_STORE_HASH_LEN);
-    err = read_session(r, x->out);
-    if (err == DOOR_ESTORE_CORRUPT)
-      door_detail_set(d, err, "sessions", "malformed session row", NULL);
+    err = read_session(r, x->out, d);
   }
   PQclear(r);
   if (err || row)
@@ -124,16 +119,7 @@ door_err door__pg_session_get(door_store *st, const uint8_t *id_hash,
   get_ctx x = {id_hash, now, idle_seconds, out, DOOR_OK};
   door_err err =
       door__pg_tx(door__pg_of(st), DOOR__PG_ONE_WRITE, 0, get_fn, &x, d);
-  if (!err)
-    err = x.status;
-  if (err)
-    door__store_session_clear(out);
-  if (err == DOOR_ESTORE_EXPIRED)
-    door_detail_set(d, err, "session", "the session has expired",
-                    "sign in again");
-  else if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "session", "no such session", NULL);
-  return err;
+  return door__store_session_got(err ? err : x.status, out, d);
 }
 
 door_err door__pg_session_delete(door_store *st, const uint8_t *id_hash,
@@ -141,10 +127,7 @@ door_err door__pg_session_delete(door_store *st, const uint8_t *id_hash,
   uint64_t n = 0;
   door_err err = door__pg_run1(door__pg_of(st), 1, Q_DELETE, &n, d, "b",
                                id_hash, (size_t)DOOR_STORE_HASH_LEN);
-  if (!err && !n)
-    err =
-        door_detail_set(d, DOOR_ENOTFOUND, "session", "no such session", NULL);
-  return err;
+  return err || n ? err : door__store_no_session(d);
 }
 
 door_err door__pg_sessions_delete_by_sid(door_store *st, const char *issuer,

@@ -50,10 +50,7 @@ door_err door__sq_signing_key_put(door_store *st,
       door__sq_run1(door__sq_of(st), 1, Q_KEY_INSERT, NULL, d, "ttbiiz", k->kid,
                     k->alg, k->private_pem, k->private_pem_len, k->created_at,
                     k->not_before, k->retire_at);
-  if (err == DOOR_EEXISTS)
-    door_detail_set(d, err, "kid", "a signing key with this kid exists",
-                    "give the new key a new kid");
-  return err;
+  return door__store_kid_err(err, d);
 }
 
 typedef struct keys_ctx {
@@ -126,9 +123,7 @@ static door_err retire_fn(door__sq_conn *c, void *p, door_detail *d) {
   door_err err = door__sq_run(c, Q_KEY_RETIRE, NULL, d, "ti", x->kid, x->now);
   if (!err)
     err = door__sq_int(c, Q_KEY_EXISTS, &one, d, "t", x->kid);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "kid", "no signing key with this kid", NULL);
-  return err;
+  return door__store_kid_err(err, d);
 }
 
 door_err door__sq_signing_key_retire(door_store *st, const char *kid,
@@ -175,9 +170,7 @@ static door_err add_fn(door__sq_conn *c, void *p, door_detail *d) {
     err = door__sq_run(c, Q_KEY_INSERT, NULL, d, "ttbiiz", x->k->kid, x->k->alg,
                        x->k->private_pem, x->k->private_pem_len,
                        x->k->created_at, x->k->not_before, x->k->retire_at);
-  if (err == DOOR_EEXISTS)
-    door_detail_set(d, err, "kid", "a signing key with this kid exists",
-                    "give the new key a new kid");
+  door__store_kid_err(err, d);
   if (!err)
     *x->added = 1;
   return err;
@@ -231,9 +224,7 @@ static door_err tokens_fn(door__sq_conn *c, void *p, door_detail *d) {
   if (!err)
     err = door__sq_step(c, st, &row, d);
   if (!err && !row)
-    err =
-        door_detail_set(d, DOOR_ENOTFOUND, "provider_tokens",
-                        "no tokens stored for this account and provider", NULL);
+    err = door__store_no_tokens(d);
   if (!err)
     err = door__sq_col_blob(st, 0, &t->access_token, &t->access_len);
   if (!err)
@@ -264,8 +255,6 @@ door_err door__sq_tokens_delete(door_store *st, const char *account_id,
   door_err err = door__sq_run1(door__sq_of(st), 1, Q_TOKENS_DELETE, &n, d, "tt",
                                account_id, provider);
   if (!err && !n)
-    err =
-        door_detail_set(d, DOOR_ENOTFOUND, "provider_tokens",
-                        "no tokens stored for this account and provider", NULL);
+    err = door__store_no_tokens(d);
   return err;
 }

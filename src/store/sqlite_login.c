@@ -65,8 +65,7 @@ static door_err commit_fn(door__sq_conn *c, void *p, door_detail *d) {
       err = door__sq_run(c, Q_STATE_INSERT, NULL, d, "ti", in->state_key,
                          in->state_expires_at);
     if (err == DOOR_EEXISTS)
-      return door_detail_set(d, DOOR_ESTORE_DUPLICATE, "state",
-                             "this login was completed before", NULL);
+      return door__store_state_reused(d);
     if (err)
       return err;
   }

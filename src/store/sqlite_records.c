@@ -45,12 +45,10 @@ door_err door__sq_audit_insert(door__sq_conn *c, int64_t at,
                                door_store_audit_kind kind, const char *provider,
                                const char *issuer, const char *detail,
                                door_detail *d) {
-  door_err err =
+  return door__store_no_account(
       door__sq_run(c, Q_AUDIT_INSERT, NULL, d, "ittttt", at, account_id,
-                   door__store_audit_kind_name(kind), provider, issuer, detail);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "account_id", "no such account", NULL);
-  return err;
+                   door__store_audit_kind_name(kind), provider, issuer, detail),
+      d);
 }
 
 typedef struct audit_ctx {
@@ -78,14 +76,6 @@ door_err door__sq_audit_append(door_store *st, int64_t at,
   audit_ctx x = {at, account_id, kind, provider, issuer, detail, id};
   *id = 0;
   return door__sq_tx(door__sq_of(st), DOOR__SQ_DURABLE, audit_fn, &x, d);
-}
-
-static door_store_audit_kind kind_of(const char *s) {
-  int k;
-  for (k = 0; s && k < DOOR_AUDIT_KIND_COUNT_; k++)
-    if (strcmp(s, door__store_audit_kind_name((door_store_audit_kind)k)) == 0)
-      return (door_store_audit_kind)k;
-  return DOOR_AUDIT_KIND_COUNT_;
 }
 
 /* Grows an array of `size`-byte items by one; returns the new zeroed item. */
@@ -141,7 +131,7 @@ static door_err audit_list_fn(door__sq_conn *c, void *p, door_detail *d) {
     err = door__sq_col_str(st, 2, &a->account_id);
     if (!err)
       err = door__sq_col_str(st, 3, &kind);
-    a->kind = kind_of(kind);
+    a->kind = door__store_audit_kind_of(kind);
     free(kind);
     if (!err)
       err = door__sq_col_str(st, 4, &a->provider);
@@ -175,10 +165,7 @@ door_err door__sq_state_consume(door_store *st, const char *key,
                                 int64_t expires_at, door_detail *d) {
   door_err err = door__sq_run1(door__sq_of(st), 1, Q_STATE_INSERT, NULL, d,
                                "ti", key, expires_at);
-  if (err == DOOR_EEXISTS)
-    err = door_detail_set(d, DOOR_ESTORE_DUPLICATE, "state",
-                          "this login was completed before", NULL);
-  return err;
+  return err == DOOR_EEXISTS ? door__store_state_reused(d) : err;
 }
 
 door_err door__sq_states_purge(door_store *st, int64_t now, uint64_t *n,
@@ -197,8 +184,7 @@ static door_err jti_fn(door__sq_conn *c, void *p, door_detail *d) {
   door_err err =
       door__sq_int(c, Q_JTI_WHEN, x->first, d, "tt", x->event_id, x->jti);
   if (!err)
-    return door_detail_set(d, DOOR_ESTORE_DUPLICATE, "jti",
-                           "this ticket was admitted before", NULL);
+    return door__store_jti_reused(d);
   if (err != DOOR_ENOTFOUND)
     return err;
   *x->first = x->now;

@@ -62,21 +62,18 @@ typedef struct get_ctx {
   door_err status; /* DOOR_OK, DOOR_ESTORE_EXPIRED or DOOR_ENOTFOUND */
 } get_ctx;
 
-static door_err read_session(sqlite3_stmt *st, door_store_session *s) {
+static door_err read_session(sqlite3_stmt *st, door_store_session *s,
+                             door_detail *d) {
   const void *csrf = sqlite3_column_blob(st, 5);
   size_t n = (size_t)sqlite3_column_bytes(st, 5);
-  const unsigned char *aid = sqlite3_column_text(st, 0);
-  door_err err;
-  if (!aid || n > DOOR_STORE_CSRF_MAX)
-    return DOOR_ESTORE_CORRUPT;
-  memcpy(s->account_id, aid, strnlen((const char *)aid, DOOR_STORE_ID_LEN));
+  door_err err = door__store_session_row(
+      s, (const char *)sqlite3_column_text(st, 0), csrf, n, d);
+  if (err)
+    return err;
   s->created_at = (int64_t)sqlite3_column_int64(st, 1);
   s->last_seen_at = (int64_t)sqlite3_column_int64(st, 2);
   s->idle_expires_at = (int64_t)sqlite3_column_int64(st, 3);
   s->absolute_expires_at = (int64_t)sqlite3_column_int64(st, 4);
-  if (csrf && n)
-    memcpy(s->csrf, csrf, n);
-  s->csrf_len = csrf ? n : 0;
   err = door__sq_col_str(st, 6, &s->provider);
   if (!err)
     err = door__sq_col_str(st, 7, &s->issuer);
@@ -100,9 +97,7 @@ static door_err get_fn(door__sq_conn *c, void *p, door_detail *d) {
     err = door__sq_step(c, st, &row, d);
   if (!err && row) {
     memcpy(x->out->id_hash, x->id_hash, DOOR_STORE_HASH_LEN);
-    err = read_session(st, x->out);
-    if (err == DOOR_ESTORE_CORRUPT)
-      door_detail_set(d, err, "sessions", "malformed session row", NULL);
+    err = read_session(st, x->out, d);
     if (!err) /* run the UPDATE to completion */
       err = door__sq_step(c, st, &more, d);
   }
@@ -123,16 +118,7 @@ door_err door__sq_session_get(door_store *st, const uint8_t *id_hash,
                               door_store_session *out, door_detail *d) {
   get_ctx x = {id_hash, now, idle_seconds, out, DOOR_OK};
   door_err err = door__sq_tx(door__sq_of(st), DOOR__SQ_WRITE, get_fn, &x, d);
-  if (!err)
-    err = x.status;
-  if (err)
-    door__store_session_clear(out);
-  if (err == DOOR_ESTORE_EXPIRED)
-    door_detail_set(d, err, "session", "the session has expired",
-                    "sign in again");
-  else if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "session", "no such session", NULL);
-  return err;
+  return door__store_session_got(err ? err : x.status, out, d);
 }
 
 door_err door__sq_session_delete(door_store *st, const uint8_t *id_hash,
@@ -140,10 +126,7 @@ door_err door__sq_session_delete(door_store *st, const uint8_t *id_hash,
   uint64_t n = 0;
   door_err err = door__sq_run1(door__sq_of(st), 1, Q_DELETE, &n, d, "b",
                                id_hash, (size_t)DOOR_STORE_HASH_LEN);
-  if (!err && !n)
-    err =
-        door_detail_set(d, DOOR_ENOTFOUND, "session", "no such session", NULL);
-  return err;
+  return err || n ? err : door__store_no_session(d);
 }
 
 door_err door__sq_sessions_delete_by_sid(door_store *st, const char *issuer,

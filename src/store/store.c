@@ -392,6 +392,37 @@ door_err door__store_session_insert_err(door_err err, door_detail *d) {
   return door__store_no_account(err, d);
 }
 
+door_err door__store_session_row(door_store_session *s, const char *account_id,
+                                 const void *csrf, size_t csrf_len,
+                                 door_detail *d) {
+  if (!account_id || csrf_len > DOOR_STORE_CSRF_MAX)
+    return door_detail_set(d, DOOR_ESTORE_CORRUPT, "sessions",
+                           "malformed session row", NULL);
+  memcpy(s->account_id, account_id, strnlen(account_id, DOOR_STORE_ID_LEN));
+  s->csrf_len = 0;
+  if (csrf && csrf_len) {
+    memcpy(s->csrf, csrf, csrf_len);
+    s->csrf_len = csrf_len;
+  }
+  return DOOR_OK;
+}
+
+door_err door__store_session_got(door_err err, door_store_session *out,
+                                 door_detail *d) {
+  if (err)
+    door__store_session_clear(out);
+  if (err == DOOR_ESTORE_EXPIRED)
+    door_detail_set(d, err, "session", "the session has expired",
+                    "sign in again");
+  else if (err == DOOR_ENOTFOUND)
+    door__store_no_session(d);
+  return err;
+}
+
+door_err door__store_no_session(door_detail *d) {
+  return door_detail_set(d, DOOR_ENOTFOUND, "session", "no such session", NULL);
+}
+
 door_err door__store_session_get(door_store *st,
                                  const uint8_t id_hash[DOOR_STORE_HASH_LEN],
                                  int64_t now, int64_t idle_seconds,

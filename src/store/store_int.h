@@ -167,6 +167,36 @@ door_err door__store_delete_counts_json(const door_store_delete_counts *k,
  * session with this id exists", DOOR_ENOTFOUND "no such account"; returns
  * err. */
 door_err door__store_session_insert_err(door_err err, door_detail *d);
+/* The rest of the sessions' backend-neutral logic (store.c):
+ * - session_row: a read row's account id and CSRF value into s (which the
+ *   caller cleared); DOOR_ESTORE_CORRUPT "malformed session row" for a
+ *   row without an account or with a CSRF value over its cap (csrf NULL:
+ *   SQL NULL);
+ * - session_got: what session_get answers: err (DOOR_OK, or the status
+ *   DOOR_ESTORE_EXPIRED / DOOR_ENOTFOUND, or a failure) with its detail,
+ *   `out` cleared on failure;
+ * - no_session: DOOR_ENOTFOUND "no such session" (a delete of none). */
+door_err door__store_session_row(door_store_session *s, const char *account_id,
+                                 const void *csrf, size_t csrf_len,
+                                 door_detail *d);
+door_err door__store_session_got(door_err err, door_store_session *out,
+                                 door_detail *d);
+door_err door__store_no_session(door_detail *d);
+/* The records' and keys' backend-neutral logic (store_records.c), so that
+ * both backends answer alike:
+ * - state_reused: DOOR_ESTORE_DUPLICATE "this login was completed before";
+ * - jti_reused: DOOR_ESTORE_DUPLICATE "this ticket was admitted before";
+ * - audit_kind_of: the kind of a stored name (DOOR_AUDIT_KIND_COUNT_ for
+ *   an unknown one);
+ * - kid_err: DOOR_EEXISTS "a signing key with this kid exists",
+ *   DOOR_ENOTFOUND "no signing key with this kid"; returns err;
+ * - no_tokens: DOOR_ENOTFOUND "no tokens stored for this account and
+ *   provider". */
+door_err door__store_state_reused(door_detail *d);
+door_err door__store_jti_reused(door_detail *d);
+door_store_audit_kind door__store_audit_kind_of(const char *s);
+door_err door__store_kid_err(door_err err, door_detail *d);
+door_err door__store_no_tokens(door_detail *d);
 /* len <= DOOR_STORE_BLOB_MAX and data when len > 0. */
 door_err door__store_check_blob(const uint8_t *p, size_t len, const char *what,
                                 door_detail *d);

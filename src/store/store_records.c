@@ -18,6 +18,39 @@ const char *door__store_audit_kind_name(door_store_audit_kind k) {
   return audit_kinds[k];
 }
 
+door_store_audit_kind door__store_audit_kind_of(const char *s) {
+  int k;
+  for (k = 0; s && k < DOOR_AUDIT_KIND_COUNT_; k++)
+    if (strcmp(s, door__store_audit_kind_name((door_store_audit_kind)k)) == 0)
+      return (door_store_audit_kind)k;
+  return DOOR_AUDIT_KIND_COUNT_;
+}
+
+door_err door__store_state_reused(door_detail *d) {
+  return door_detail_set(d, DOOR_ESTORE_DUPLICATE, "state",
+                         "this login was completed before", NULL);
+}
+
+door_err door__store_jti_reused(door_detail *d) {
+  return door_detail_set(d, DOOR_ESTORE_DUPLICATE, "jti",
+                         "this ticket was admitted before", NULL);
+}
+
+door_err door__store_kid_err(door_err err, door_detail *d) {
+  if (err == DOOR_EEXISTS)
+    door_detail_set(d, err, "kid", "a signing key with this kid exists",
+                    "give the new key a new kid");
+  else if (err == DOOR_ENOTFOUND)
+    door_detail_set(d, err, "kid", "no signing key with this kid", NULL);
+  return err;
+}
+
+door_err door__store_no_tokens(door_detail *d) {
+  return door_detail_set(d, DOOR_ENOTFOUND, "provider_tokens",
+                         "no tokens stored for this account and provider",
+                         NULL);
+}
+
 door_err door__store_audit_append(door_store *st, int64_t at,
                                   const char *account_id,
                                   door_store_audit_kind kind,
