@@ -351,33 +351,14 @@ static void read_reset(read_ctx *x) {
 
 static door_err read_row(read_ctx *x, const PGresult *r, int row) {
   char aid[DOOR_STORE_ID_LEN + 1];
-  door_store_account *a;
-  door_store_identity *id, *grown;
+  door_store_identity *id;
   door_err err;
   door__pg_col_account(r, row, 0, aid);
-  if (!x->n || strcmp(x->a[x->n - 1].id, aid) != 0) {
-    if (x->n == x->cap) {
-      size_t cap = x->cap ? 2 * x->cap : 8;
-      door_store_account *g = realloc(x->a, cap * sizeof *g);
-      if (!g)
-        return DOOR_ENOMEM;
-      x->a = g;
-      x->cap = cap;
-    }
-    a = &x->a[x->n++];
-    memset(a, 0, sizeof *a);
-    memcpy(a->id, aid, sizeof aid);
-    a->created_at = door__pg_col_i64(r, row, 1);
-  }
-  a = &x->a[x->n - 1];
-  if (PQgetisnull(r, row, 2))
-    return DOOR_OK; /* an account without identities (LEFT JOIN) */
-  grown = realloc(a->identities, (a->n_identities + 1) * sizeof *grown);
-  if (!grown)
-    return DOOR_ENOMEM;
-  a->identities = grown;
-  id = &a->identities[a->n_identities++];
-  memset(id, 0, sizeof *id);
+  err = door__store_account_row(&x->a, &x->n, &x->cap, aid,
+                                door__pg_col_i64(r, row, 1),
+                                !PQgetisnull(r, row, 2), &id);
+  if (err || !id)
+    return err;
   err = door__pg_col_str(r, row, 2, &id->provider);
   if (!err)
     err = door__pg_col_str(r, row, 3, &id->issuer);

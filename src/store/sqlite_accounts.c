@@ -348,35 +348,15 @@ static void read_reset(read_ctx *x) {
 }
 
 static door_err read_row(read_ctx *x, sqlite3_stmt *st) {
-  door_store_account *a;
-  door_store_identity *id, *grown;
-  door_err err = DOOR_OK;
+  door_store_identity *id;
   const char *aid = (const char *)sqlite3_column_text(st, 0);
-  if (!aid)
-    return DOOR_ENOMEM;
-  if (!x->n || strcmp(x->a[x->n - 1].id, aid) != 0) {
-    if (x->n == x->cap) {
-      size_t cap = x->cap ? 2 * x->cap : 8;
-      door_store_account *g = realloc(x->a, cap * sizeof *g);
-      if (!g)
-        return DOOR_ENOMEM;
-      x->a = g;
-      x->cap = cap;
-    }
-    a = &x->a[x->n++];
-    memset(a, 0, sizeof *a);
-    col_account(st, 0, a->id);
-    a->created_at = (int64_t)sqlite3_column_int64(st, 1);
-  }
-  a = &x->a[x->n - 1];
-  if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-    return DOOR_OK; /* an account without identities (LEFT JOIN) */
-  grown = realloc(a->identities, (a->n_identities + 1) * sizeof *grown);
-  if (!grown)
-    return DOOR_ENOMEM;
-  a->identities = grown;
-  id = &a->identities[a->n_identities++];
-  memset(id, 0, sizeof *id);
+  door_err err = aid ? DOOR_OK : DOOR_ENOMEM;
+  if (!err)
+    err = door__store_account_row(
+        &x->a, &x->n, &x->cap, aid, (int64_t)sqlite3_column_int64(st, 1),
+        sqlite3_column_type(st, 2) != SQLITE_NULL, &id);
+  if (err || !id)
+    return err;
   err = door__sq_col_str(st, 2, &id->provider);
   if (!err)
     err = door__sq_col_str(st, 3, &id->issuer);

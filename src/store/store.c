@@ -363,6 +363,38 @@ void door__store_accounts_free(door_store_account *a, size_t n) {
   free(a);
 }
 
+door_err door__store_account_row(door_store_account **a, size_t *n, size_t *cap,
+                                 const char *account_id, int64_t created_at,
+                                 int has_identity, door_store_identity **id) {
+  door_store_account *acc;
+  door_store_identity *grown;
+  *id = NULL;
+  if (!*n || strcmp((*a)[*n - 1].id, account_id) != 0) {
+    if (*n == *cap) {
+      size_t nc = *cap ? 2 * *cap : 8;
+      door_store_account *g = realloc(*a, nc * sizeof *g);
+      if (!g)
+        return DOOR_ENOMEM;
+      *a = g;
+      *cap = nc;
+    }
+    acc = &(*a)[(*n)++];
+    memset(acc, 0, sizeof *acc);
+    memcpy(acc->id, account_id, strnlen(account_id, DOOR_STORE_ID_LEN));
+    acc->created_at = created_at;
+  }
+  acc = &(*a)[*n - 1];
+  if (!has_identity)
+    return DOOR_OK; /* an account without identities (LEFT JOIN) */
+  grown = realloc(acc->identities, (acc->n_identities + 1) * sizeof *grown);
+  if (!grown)
+    return DOOR_ENOMEM;
+  acc->identities = grown;
+  *id = &acc->identities[acc->n_identities++];
+  memset(*id, 0, sizeof **id);
+  return DOOR_OK;
+}
+
 /* ---- sessions ---- */
 
 static door_err check_hash(const uint8_t *h, door_detail *d) {

@@ -167,6 +167,13 @@ door_err door__store_delete_counts_json(const door_store_delete_counts *k,
  * session with this id exists", DOOR_ENOTFOUND "no such account"; returns
  * err. */
 door_err door__store_session_insert_err(door_err err, door_detail *d);
+/* Groups the rows of an account read (ordered by account id; store.c):
+ * the row's account, a new one at the end of *a when account_id is not the
+ * last one's, and in *id a new zeroed identity on it when the row has one
+ * (has_identity), NULL otherwise.  DOOR_ENOMEM. */
+door_err door__store_account_row(door_store_account **a, size_t *n, size_t *cap,
+                                 const char *account_id, int64_t created_at,
+                                 int has_identity, door_store_identity **id);
 /* The rest of the sessions' backend-neutral logic (store.c):
  * - session_row: a read row's account id and CSRF value into s (which the
  *   caller cleared); DOOR_ESTORE_CORRUPT "malformed session row" for a
