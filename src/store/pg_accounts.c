@@ -237,10 +237,7 @@ static door_err unlink_resolve(door__pg_conn *c, unlink_ctx *x, char **issuer,
     if (!err)
       rows = PQntuples(r);
     if (!err && rows > 1)
-      err = door_detail_set(d, DOOR_ESTORE_AMBIGUOUS, "provider",
-                            "the account has several identities of this "
-                            "provider",
-                            "name the identity by issuer and subject");
+      err = door__store_ambiguous_identity(d);
     if (!err && rows == 1) {
       err = door__pg_col_str(r, 0, 0, issuer);
       if (!err)
@@ -263,8 +260,7 @@ static door_err unlink_resolve(door__pg_conn *c, unlink_ctx *x, char **issuer,
   }
   PQclear(r);
   if (!err && !rows)
-    err = door_detail_set(d, DOOR_ENOTFOUND, "identity",
-                          "the account has no such identity", NULL);
+    err = door__store_no_identity(d);
   return err;
 }
 
@@ -279,10 +275,7 @@ static door_err unlink_fn(door__pg_conn *c, void *p, door_detail *d) {
   if (!err)
     err = door__pg_int(c, Q_COUNT_IDENTITIES, &n, d, "t", x->account_id);
   if (!err && n <= 1)
-    err = door_detail_set(d, DOOR_ESTORE_LAST_IDENTITY, "identity",
-                          "this is the account's only identity",
-                          "link another identity first, or delete the "
-                          "account");
+    err = door__store_last_identity(d);
   if (!err)
     err = door__pg_run(c, Q_IDENTITY_DELETE, NULL, d, "ttt", x->account_id,
                        issuer, subject);
@@ -320,9 +313,7 @@ static door_err find_fn(door__pg_conn *c, void *p, door_detail *d) {
   find_ctx *x = p;
   door__store_ident id = {x->issuer, x->subject, NULL, NULL, 0};
   door_err err = find(c, Q_FIND, &id, x->account_id, d);
-  if (err == DOOR_ENOTFOUND)
-    door_detail_set(d, err, "identity", "no account has this identity", NULL);
-  return err;
+  return door__store_no_owner(err, d);
 }
 
 door_err door__pg_identity_find(door_store *st, const char *issuer,
@@ -392,16 +383,7 @@ door_err door__pg_account_get(door_store *st, const char *account_id,
   read_ctx x = {Q_GET, account_id, 0, NULL, 0, 0};
   door_err err =
       door__pg_tx(door__pg_of(st), DOOR__PG_ONE_READ, 1, read_fn, &x, d);
-  if (!err && x.n == 0)
-    err = door_detail_set(d, DOOR_ENOTFOUND, "account_id", "no such account",
-                          NULL);
-  if (!err) {
-    *out = x.a[0];
-    free(x.a);
-  } else {
-    read_reset(&x);
-  }
-  return err;
+  return door__store_account_one(err, x.a, x.n, out, d);
 }
 
 door_err door__pg_accounts_list(door_store *st, const char *after_id,
@@ -410,13 +392,7 @@ door_err door__pg_accounts_list(door_store *st, const char *after_id,
   read_ctx x = {Q_LIST, after_id, (int64_t)limit, NULL, 0, 0};
   door_err err =
       door__pg_tx(door__pg_of(st), DOOR__PG_ONE_READ, 1, read_fn, &x, d);
-  if (err) {
-    read_reset(&x);
-    return err;
-  }
-  *out = x.a;
-  *n = x.n;
-  return DOOR_OK;
+  return door__store_accounts_give(err, x.a, x.n, out, n);
 }
 
 /* ---- delete ---- */

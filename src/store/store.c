@@ -395,6 +395,54 @@ door_err door__store_account_row(door_store_account **a, size_t *n, size_t *cap,
   return DOOR_OK;
 }
 
+door_err door__store_account_one(door_err err, door_store_account *a, size_t n,
+                                 door_store_account *out, door_detail *d) {
+  if (!err && n == 0)
+    err = door__store_no_account(DOOR_ENOTFOUND, d);
+  if (err) {
+    door__store_accounts_free(a, n);
+    return err;
+  }
+  *out = a[0];
+  free(a);
+  return DOOR_OK;
+}
+
+door_err door__store_accounts_give(door_err err, door_store_account *a,
+                                   size_t n, door_store_account **out,
+                                   size_t *nout) {
+  if (err) {
+    door__store_accounts_free(a, n);
+    return err;
+  }
+  *out = a;
+  *nout = n;
+  return DOOR_OK;
+}
+
+door_err door__store_ambiguous_identity(door_detail *d) {
+  return door_detail_set(d, DOOR_ESTORE_AMBIGUOUS, "provider",
+                         "the account has several identities of this provider",
+                         "name the identity by issuer and subject");
+}
+
+door_err door__store_no_identity(door_detail *d) {
+  return door_detail_set(d, DOOR_ENOTFOUND, "identity",
+                         "the account has no such identity", NULL);
+}
+
+door_err door__store_last_identity(door_detail *d) {
+  return door_detail_set(d, DOOR_ESTORE_LAST_IDENTITY, "identity",
+                         "this is the account's only identity",
+                         "link another identity first, or delete the account");
+}
+
+door_err door__store_no_owner(door_err err, door_detail *d) {
+  if (err == DOOR_ENOTFOUND)
+    door_detail_set(d, err, "identity", "no account has this identity", NULL);
+  return err;
+}
+
 /* ---- sessions ---- */
 
 static door_err check_hash(const uint8_t *h, door_detail *d) {

@@ -174,6 +174,24 @@ door_err door__store_session_insert_err(door_err err, door_detail *d);
 door_err door__store_account_row(door_store_account **a, size_t *n, size_t *cap,
                                  const char *account_id, int64_t created_at,
                                  int has_identity, door_store_identity **id);
+/* What account_get and accounts_list answer from the accounts read (a, n)
+ * after the read's err (store.c): account_one gives the one account to
+ * *out (DOOR_ENOTFOUND "no such account" when none), accounts_give the
+ * array to *out, *n; on failure both free what was read. */
+door_err door__store_account_one(door_err err, door_store_account *a, size_t n,
+                                 door_store_account *out, door_detail *d);
+door_err door__store_accounts_give(door_err err, door_store_account *a,
+                                   size_t n, door_store_account **out,
+                                   size_t *nout);
+/* The identities' details (store.c), for both backends' unlink and
+ * identity_find: DOOR_ESTORE_AMBIGUOUS (several of the provider),
+ * DOOR_ENOTFOUND (the account has no such identity), DOOR_ESTORE_LAST_IDENTITY
+ * (its only identity), DOOR_ENOTFOUND (no account has it: no_owner, when
+ * err is DOOR_ENOTFOUND; returns err). */
+door_err door__store_ambiguous_identity(door_detail *d);
+door_err door__store_no_identity(door_detail *d);
+door_err door__store_last_identity(door_detail *d);
+door_err door__store_no_owner(door_err err, door_detail *d);
 /* The rest of the sessions' backend-neutral logic (store.c):
  * - session_row: a read row's account id and CSRF value into s (which the
  *   caller cleared); DOOR_ESTORE_CORRUPT "malformed session row" for a
