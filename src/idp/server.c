@@ -136,8 +136,8 @@ static door_err bind_one(door_idp_listener *l, door_detail *d) {
   return make_origin(l);
 }
 
-/* "TLS certificate: " + OpenSSL's first error, for messages. */
-static door_err tls_fail(door_idp *idp, const char *what, door_detail *d) {
+/* `what` and OpenSSL's first error; where: the file (or "tls"). */
+static door_err tls_fail(const char *file, const char *what, door_detail *d) {
   door_buf w;
   door_err err;
   char ebuf[160];
@@ -150,9 +150,7 @@ static door_err tls_fail(door_idp *idp, const char *what, door_detail *d) {
     door__buf_puts(&w, ebuf);
   }
   ERR_clear_error();
-  err = door_detail_set(d, DOOR_ESERVER,
-                        idp->tls_cert_file ? idp->tls_cert_file : "tls",
-                        door__buf_str(&w),
+  err = door_detail_set(d, DOOR_ESERVER, file ? file : "tls", door__buf_str(&w),
                         "give --tls-cert and --tls-key as PEM files that "
                         "belong together (build/certs/server.pem, "
                         "server.key), or --plain-http");
@@ -176,7 +174,7 @@ static door_err tls_new(door_idp *idp, SSL_CTX **out, door_detail *d) {
   ERR_clear_error();
   ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
-    err = tls_fail(idp, "cannot create the TLS context", d);
+    err = tls_fail(NULL, "cannot create the TLS context", d);
     goto out;
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
@@ -184,15 +182,15 @@ static door_err tls_new(door_idp *idp, SSL_CTX **out, door_detail *d) {
   bio = BIO_new_mem_buf(idp->tls_cert_pem, -1);
   x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
   if (!x || SSL_CTX_use_certificate(ctx, x) != 1) {
-    err =
-        tls_fail(idp, "the TLS certificate is not a valid PEM certificate", d);
+    err = tls_fail(idp->tls_cert_file,
+                   "the TLS certificate is not a valid PEM certificate", d);
     goto out;
   }
   X509_free(x);
   /* The rest of the file: the chain, sent after the certificate. */
   while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
     if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
-      err = tls_fail(idp, "cannot add a chain certificate", d);
+      err = tls_fail(idp->tls_cert_file, "cannot add a chain certificate", d);
       goto out;
     }
     x = NULL;
@@ -201,12 +199,15 @@ static door_err tls_new(door_idp *idp, SSL_CTX **out, door_detail *d) {
   BIO_free(bio);
   bio = BIO_new_mem_buf(idp->tls_key_pem, -1);
   key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-  if (!key || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
-    err = tls_fail(idp, "the TLS key is not a valid PEM private key", d);
+  if (!key) {
+    err = tls_fail(idp->tls_key_file,
+                   "the TLS key is not a valid PEM private key", d);
     goto out;
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    err = tls_fail(idp, "the TLS key does not belong to the certificate", d);
+  if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    err = tls_fail(idp->tls_key_file,
+                   "the TLS key does not belong to the certificate", d);
     goto out;
   }
   *out = ctx;

@@ -5,7 +5,8 @@
  * the loop (the relying party calls door-idp back during the POST), that an
  * oversize body gets door-idp's OAuth JSON 413, and that the TLS handshake
  * works with an OpenSSL client that verifies the served certificate against
- * build/certs/ca.pem (and fails without it). */
+ * build/certs/ca.pem (and fails without it), and that a certificate or key
+ * that does not load is named at start. */
 #include "harness.h"
 #include "t.h"
 
@@ -15,6 +16,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,6 +164,79 @@ static void test_tls_handshake_openssl_verifies_against_ca(void) {
   T_EQ_INT(tls_get(url, NULL, 0, path, &vr, &version, &out), 0);
   printf("# without the CA: verify %ld\n", vr);
   T_NE_INT(vr, X509_V_OK);
+  door__buf_free(&out);
+}
+
+/* ---- TLS set-up errors ----------------------------------------------------
+ */
+
+/* Runs door-idp with `cert` and `key`; returns its exit status and appends
+ * its stderr to `out`. */
+static int run_idp(const char *cert, const char *key, door_buf *out) {
+  door_buf cmd;
+  char chunk[1024];
+  size_t n;
+  int st;
+  FILE *f;
+  door__buf_init(&cmd, 4096);
+  door__buf_puts(&cmd, "'");
+  door__buf_puts(&cmd, E->idp_bin);
+  door__buf_puts(&cmd, "' --scenario '");
+  door__buf_puts(&cmd, E->scenario);
+  door__buf_puts(&cmd, "' --tls-cert '");
+  door__buf_puts(&cmd, cert);
+  door__buf_puts(&cmd, "' --tls-key '");
+  door__buf_puts(&cmd, key);
+  door__buf_puts(&cmd, "' 2>&1 >/dev/null");
+  f = popen(cmd.data, "r");
+  T_OK(f != NULL);
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    door__buf_append(out, chunk, n);
+  st = pclose(f);
+  door__buf_free(&cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_tls_setup_errors_name_the_file(void) {
+  door_buf junk, other, out;
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  FILE *f;
+  door__buf_init(&junk, 512);
+  door__buf_init(&other, 512);
+  door__buf_init(&out, 65536);
+  door__buf_puts(&junk, E->dir);
+  door__buf_puts(&junk, "/junk.pem");
+  door__buf_puts(&other, E->dir);
+  door__buf_puts(&other, "/other.key");
+  f = fopen(junk.data, "w");
+  T_OK(f != NULL);
+  fputs("not a PEM file\n", f);
+  fclose(f);
+  T_OK(k != NULL);
+  f = fopen(other.data, "w");
+  T_OK(f != NULL);
+  T_EQ_INT(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+  fclose(f);
+  EVP_PKEY_free(k);
+  T_EQ_INT(run_idp(junk.data, E->key, &out), 1);
+  printf("# %s", door__buf_str(&out));
+  T_OK(strstr(door__buf_str(&out), "junk.pem: the TLS certificate is not a "
+                                   "valid PEM certificate") != NULL);
+  door__buf_reset(&out);
+  T_EQ_INT(run_idp(E->cert, other.data, &out), 1);
+  printf("# %s", door__buf_str(&out));
+  T_OK(strstr(door__buf_str(&out),
+              "other.key: the TLS key does not belong to the certificate") !=
+       NULL);
+  door__buf_reset(&out);
+  T_EQ_INT(run_idp(E->cert, junk.data, &out), 1);
+  printf("# %s", door__buf_str(&out));
+  T_OK(strstr(door__buf_str(&out),
+              "junk.pem: the TLS key is not a valid PEM private key") != NULL);
+  unlink(junk.data);
+  unlink(other.data);
+  door__buf_free(&junk);
+  door__buf_free(&other);
   door__buf_free(&out);
 }
 
@@ -497,6 +574,7 @@ static void test_clean_shutdown_with_a_delayed_answer_pending(void) {
 int main(int argc, char **argv) {
   static const t_case cases[] = {
       T_CASE(test_tls_handshake_openssl_verifies_against_ca),
+      T_CASE(test_tls_setup_errors_name_the_file),
       T_CASE(test_delay_does_not_hold_the_listener),
       T_CASE(test_oversize_body_gets_json_413),
       T_CASE(test_end_session_logout_does_not_block_the_loop),
