@@ -1,6 +1,7 @@
 /* e2e harness for door-idp (see harness.h). */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -508,4 +509,52 @@ json_t *e2e_jwt_part(const char *token, int part) {
   if (door__json_parse((const char *)buf, n, 16, &j, NULL))
     return NULL;
   return j;
+}
+
+static char *slurp(const char *path) {
+  door_buf b;
+  char chunk[4096];
+  size_t n;
+  FILE *f = fopen(path, "rb");
+  door__buf_init(&b, 1 << 20);
+  if (!f)
+    return NULL;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    door__buf_append(&b, chunk, n);
+  fclose(f);
+  return door__buf_detach(&b);
+}
+
+int e2e_tls_rx_start(e2e_tls_rx *r, const e2e_env *e,
+                     MHD_AccessHandlerCallback handler, void *cls,
+                     MHD_RequestCompletedCallback done, void *done_cls) {
+  struct sockaddr_in sin;
+  const union MHD_DaemonInfo *info;
+  memset(r, 0, sizeof *r);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(0x7f000001);
+  r->cert = slurp(e->cert);
+  r->key = slurp(e->key);
+  if (!r->cert || !r->key)
+    return -1;
+  r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0,
+                          NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR,
+                          (struct sockaddr *)&sin, MHD_OPTION_HTTPS_MEM_KEY,
+                          r->key, MHD_OPTION_HTTPS_MEM_CERT, r->cert,
+                          done ? MHD_OPTION_NOTIFY_COMPLETED : MHD_OPTION_END,
+                          done, done_cls, MHD_OPTION_END);
+  if (!r->d)
+    return -1;
+  info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
+  r->port = info ? info->port : 0;
+  return r->port ? 0 : -1;
+}
+
+void e2e_tls_rx_stop(e2e_tls_rx *r) {
+  if (r->d)
+    MHD_stop_daemon(r->d);
+  free(r->cert);
+  free(r->key);
+  memset(r, 0, sizeof *r);
 }

@@ -15,6 +15,7 @@
 #include "util/url.h"
 
 #include <jansson.h>
+#include <microhttpd.h>
 #include <sys/types.h>
 
 typedef struct e2e_env {
@@ -96,6 +97,20 @@ door_err e2e_verify(e2e_env *e, const char *profile, const char *token,
                     const char *secret, door_jws *out);
 /* The decoded payload/header of a compact JWS without verifying. */
 json_t *e2e_jwt_part(const char *token, int part);
+
+/* A back-channel logout receiver for the tests: an HTTPS server on
+ * 127.0.0.1 (ephemeral port) with door-idp's own test certificate
+ * (E->cert, E->key), libmicrohttpd's internal thread, the caller's
+ * handler; `done` may be NULL.  Returns 0 when listening (port set). */
+typedef struct e2e_tls_rx {
+  struct MHD_Daemon *d;
+  char *cert, *key;
+  int port;
+} e2e_tls_rx;
+int e2e_tls_rx_start(e2e_tls_rx *r, const e2e_env *e,
+                     MHD_AccessHandlerCallback handler, void *cls,
+                     MHD_RequestCompletedCallback done, void *done_cls);
+void e2e_tls_rx_stop(e2e_tls_rx *r);
 
 /* Unix time now. */
 long long e2e_now(void);

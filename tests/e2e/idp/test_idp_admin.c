@@ -30,11 +30,9 @@ static const char *jstr(const json_t *o, const char *k) {
 /* ---- the RP's back-channel logout endpoint ------------------------------- */
 
 typedef struct receiver {
-  struct MHD_Daemon *d;
+  e2e_tls_rx tls;
   pthread_mutex_t lock;
   json_t *posts; /* [{"path", "ctype", "body"}] */
-  int port;
-  char *cert, *key;
 } receiver;
 
 static receiver rx;
@@ -92,50 +90,15 @@ static void rx_done(void *cls, struct MHD_Connection *c, void **con_cls,
   *con_cls = NULL;
 }
 
-static char *slurp(const char *path) {
-  door_buf b;
-  char chunk[4096];
-  size_t n;
-  FILE *f = fopen(path, "rb");
-  door__buf_init(&b, 1 << 20);
-  if (!f)
-    return NULL;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    door__buf_append(&b, chunk, n);
-  fclose(f);
-  return door__buf_detach(&b);
-}
-
 static int rx_start(receiver *r) {
-  struct sockaddr_in sin;
-  const union MHD_DaemonInfo *info;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(0x7f000001);
   pthread_mutex_init(&r->lock, NULL);
   r->posts = json_array();
-  r->cert = slurp(E->cert);
-  r->key = slurp(E->key);
-  if (!r->cert || !r->key)
-    return -1;
-  r->d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL, rx_handler,
-      r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-      MHD_OPTION_HTTPS_MEM_KEY, r->key, MHD_OPTION_HTTPS_MEM_CERT, r->cert,
-      MHD_OPTION_NOTIFY_COMPLETED, rx_done, r, MHD_OPTION_END);
-  if (!r->d)
-    return -1;
-  info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
-  r->port = info ? info->port : 0;
-  return r->port ? 0 : -1;
+  return e2e_tls_rx_start(&r->tls, E, rx_handler, r, rx_done, r);
 }
 
 static void rx_stop(receiver *r) {
-  if (r->d)
-    MHD_stop_daemon(r->d);
+  e2e_tls_rx_stop(&r->tls);
   json_decref(r->posts);
-  free(r->cert);
-  free(r->key);
   pthread_mutex_destroy(&r->lock);
 }
 
@@ -187,7 +150,7 @@ static void register_bcl_client(void) {
                         "[\"https://rp.localhost/bye2\"],"
                         "\"backchannel_logout_uri\":"
                         "\"https://127.0.0.1:");
-  door__buf_put_u64(&body, (uint64_t)rx.port);
+  door__buf_put_u64(&body, (uint64_t)rx.tls.port);
   door__buf_puts(&body, "/bcl\",\"backchannel_logout_session_required\":"
                         "true}");
   T_EQ_INT(admin("PUT", "/profiles/generic/clients/rp-bcl", body.data, NULL),

@@ -371,9 +371,7 @@ static void test_oversize_body_gets_json_413(void) {
 /* The relying party's back-channel logout endpoint: before answering it
  * fetches door-idp's JWKS (as a broker verifying the logout token does). */
 typedef struct receiver {
-  struct MHD_Daemon *d;
-  char *cert, *key;
-  int port;
+  e2e_tls_rx tls;
   pthread_mutex_t lock;
   int posts;
   long jwks_status;
@@ -428,48 +426,13 @@ static enum MHD_Result rx_handler(void *cls, struct MHD_Connection *c,
   return ret;
 }
 
-static char *slurp(const char *path) {
-  door_buf b;
-  char chunk[4096];
-  size_t n;
-  FILE *f = fopen(path, "rb");
-  door__buf_init(&b, 1 << 20);
-  if (!f)
-    return NULL;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    door__buf_append(&b, chunk, n);
-  fclose(f);
-  return door__buf_detach(&b);
-}
-
 static int rx_start(receiver *r) {
-  struct sockaddr_in sin;
-  const union MHD_DaemonInfo *info;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(0x7f000001);
   pthread_mutex_init(&r->lock, NULL);
-  r->cert = slurp(E->cert);
-  r->key = slurp(E->key);
-  if (!r->cert || !r->key)
-    return -1;
-  r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0,
-                          NULL, NULL, rx_handler, r, MHD_OPTION_SOCK_ADDR,
-                          (struct sockaddr *)&sin, MHD_OPTION_HTTPS_MEM_KEY,
-                          r->key, MHD_OPTION_HTTPS_MEM_CERT, r->cert,
-                          MHD_OPTION_END);
-  if (!r->d)
-    return -1;
-  info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
-  r->port = info ? info->port : 0;
-  return r->port ? 0 : -1;
+  return e2e_tls_rx_start(&r->tls, E, rx_handler, r, NULL, NULL);
 }
 
 static void rx_stop(receiver *r) {
-  if (r->d)
-    MHD_stop_daemon(r->d);
-  free(r->cert);
-  free(r->key);
+  e2e_tls_rx_stop(&r->tls);
   pthread_mutex_destroy(&r->lock);
 }
 
@@ -486,7 +449,7 @@ static void test_end_session_logout_does_not_block_the_loop(void) {
                         "\"post_logout_redirect_uris\":"
                         "[\"https://rp.localhost/bye2\"],"
                         "\"backchannel_logout_uri\":\"https://127.0.0.1:");
-  door__buf_put_u64(&body, (uint64_t)rx.port);
+  door__buf_put_u64(&body, (uint64_t)rx.tls.port);
   door__buf_puts(&body, "/bcl\"}");
   T_EQ_INT(admin("PUT", "/profiles/generic/clients/rp-bcl", body.data, NULL),
            200);
