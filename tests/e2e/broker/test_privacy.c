@@ -107,6 +107,21 @@ static const char *field(json_t *p, const char *endpoint, const char *name,
   return out;
 }
 
+/* After a reload: waits up to 5 s for GET /privacy to list (or no longer
+ * list) the generic provider; r holds the last answer.  1 when it did. */
+static int privacy_page_lists_generic(bh_browser *b, bh_resp *r, int want) {
+  int i;
+  for (i = 0; i < 100; i++) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    bh_resp_reset(r);
+    if (bh_get_path(b, "/privacy", r) == 0 && r->status == 200 &&
+        (has(r->body.data, "data-provider=\"generic\"") ? 1 : 0) == want)
+      return 1;
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
 static void test_page_en_and_ja(void) {
   bh_browser *b = bh_browser_new(E, 0);
   bh_resp r;
@@ -240,37 +255,13 @@ static void test_disclosures_follow_the_config(void) {
   /* The running broker: reload the changed file. */
   T_EQ_INT(spill(E->config, text), 0);
   T_EQ_INT(bh_kill_broker(E, SIGHUP), 0);
-  {
-    int i, ok = 0;
-    for (i = 0; i < 100 && !ok; i++) {
-      struct timespec ts = {0, 50 * 1000 * 1000};
-      bh_resp_reset(&r);
-      if (bh_get_path(b, "/privacy", &r) == 0 && r.status == 200 &&
-          !has(r.body.data, "data-provider=\"generic\""))
-        ok = 1;
-      else
-        nanosleep(&ts, NULL);
-    }
-    T_OK(ok);
-  }
+  T_OK(privacy_page_lists_generic(b, &r, 0));
   T_OK(has(r.body.data, "login hint"));
   T_OK(has(r.body.data, "<code>login_hint</code>"));
   /* Back to the original configuration. */
   T_EQ_INT(spill(E->config, config_orig), 0);
   T_EQ_INT(bh_kill_broker(E, SIGHUP), 0);
-  {
-    int i, ok = 0;
-    for (i = 0; i < 100 && !ok; i++) {
-      struct timespec ts = {0, 50 * 1000 * 1000};
-      bh_resp_reset(&r);
-      if (bh_get_path(b, "/privacy", &r) == 0 && r.status == 200 &&
-          has(r.body.data, "data-provider=\"generic\""))
-        ok = 1;
-      else
-        nanosleep(&ts, NULL);
-    }
-    T_OK(ok);
-  }
+  T_OK(privacy_page_lists_generic(b, &r, 1));
   door__buf_free(&out);
   bh_resp_free(&r);
   bh_browser_free(b);

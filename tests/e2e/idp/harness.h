@@ -56,6 +56,11 @@ int e2e_http(e2e_env *e, const char *method, const char *url, const char *body,
 /* Admin API: method + path ("/faults"), JSON body or NULL. */
 int e2e_admin(e2e_env *e, const char *method, const char *path,
               const char *json, e2e_resp *out);
+/* Admin API call that answers its status (-1 when no response arrived);
+ * *out (may be NULL) gets the parsed body; an answer of 400 or more is
+ * printed with its body as a TAP comment. */
+long e2e_admin_call(e2e_env *e, const char *method, const char *path,
+                    const char *json, json_t **out);
 /* Parses a response body as JSON (NULL when it is not). */
 json_t *e2e_json(const e2e_resp *r);
 

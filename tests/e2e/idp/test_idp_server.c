@@ -49,16 +49,8 @@ static const char *jstr(const json_t *o, const char *k) {
 
 static long admin(const char *method, const char *path, const char *body,
                   json_t **out) {
-  e2e_resp r;
-  long st;
-  e2e_resp_init(&r);
-  T_EQ_INT(e2e_admin(E, method, path, body, &r), 0);
-  st = r.status;
-  if (out)
-    *out = e2e_json(&r);
-  if (st >= 400)
-    printf("# admin %s %s: %ld %s\n", method, path, st, door__buf_str(&r.body));
-  e2e_resp_free(&r);
+  long st = e2e_admin_call(E, method, path, body, out);
+  T_NE_INT(st, -1);
   return st;
 }
 
