@@ -1,10 +1,8 @@
 /* The privacy audit of an end-to-end suite: see privacy_audit.h. */
 #include "privacy_audit.h"
 
-#include "util/buf.h"
+#include "idp_admin.h"
 #include "util/errlist.h"
-
-#include <curl/curl.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -234,8 +232,47 @@ void privacy_audit(const json_t *entries, const door_config *cfg,
   }
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
-  return door__buf_append((door_buf *)ud, p, sz * n) ? 0 : sz * n;
+/* door-idp's whole request log from `admin`, still starting at seq 1: a
+ * new reference, or NULL with a "# privacy: " line saying why not. */
+static json_t *request_log(const char *admin) {
+  json_t *all = NULL;
+  long status = idp_admin_call(admin, "GET", "/requests", NULL, &all);
+  if (status != 200) {
+    printf("# privacy: GET %s/requests failed (status %ld)\n", admin, status);
+    goto fail;
+  }
+  if (!json_is_array(all)) {
+    printf("# privacy: door-idp's request log is not a JSON array\n");
+    goto fail;
+  }
+  if (json_array_size(all) &&
+      json_integer_value(json_object_get(json_array_get(all, 0), "seq")) != 1) {
+    printf("# privacy: door-idp's request log lost its first entries "
+           "(raise request_log_max in the scenario)\n");
+    goto fail;
+  }
+  return all;
+fail:
+  json_decref(all);
+  return NULL;
+}
+
+int privacy_audit_log(const char *admin, const door_config *cfg,
+                      const door_rp *rp, const privacy_profile *profiles,
+                      size_t n_profiles, const char *const *browser_added,
+                      privacy_audit_result *out, json_t **log) {
+  json_t *all = request_log(admin);
+  memset(out, 0, sizeof *out);
+  if (log)
+    *log = NULL;
+  if (!all)
+    return -1;
+  privacy_audit(all, cfg, rp, profiles, n_profiles, browser_added, out);
+  if (log)
+    *log = all;
+  else
+    json_decref(all);
+  return 0;
 }
 
 int privacy_audit_file(const char *config_path, const char *admin,
@@ -247,15 +284,9 @@ int privacy_audit_file(const char *config_path, const char *admin,
   door_rp *rp = NULL;
   door_rp_options o;
   door_detail d;
-  door_buf url, body;
-  json_t *all = NULL;
-  CURL *c = NULL;
-  long status = 0;
   int rc = -1;
   memset(out, 0, sizeof *out);
   door__errlist_init(&errs);
-  door__buf_init(&url, 1024);
-  door__buf_init(&body, (size_t)256 << 20);
   if (door__config_load(config_path, &cfg, &errs) != DOOR_OK) {
     printf("# privacy: cannot load %s\n", config_path);
     goto out;
@@ -266,39 +297,9 @@ int privacy_audit_file(const char *config_path, const char *admin,
     printf("# privacy: door_rp_new: %s at %s\n", d.what, d.where);
     goto out;
   }
-  if (door__buf_puts(&url, admin) || door__buf_puts(&url, "/requests") ||
-      !(c = curl_easy_init()))
-    goto out;
-  curl_easy_setopt(c, CURLOPT_URL, door__buf_str(&url));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-  if (curl_easy_perform(c) != CURLE_OK ||
-      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
-      status != 200) {
-    printf("# privacy: GET %s failed (status %ld)\n", door__buf_str(&url),
-           status);
-    goto out;
-  }
-  all = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
-  if (!json_is_array(all)) {
-    printf("# privacy: door-idp's request log is not a JSON array\n");
-    goto out;
-  }
-  if (json_array_size(all) &&
-      json_integer_value(json_object_get(json_array_get(all, 0), "seq")) != 1) {
-    printf("# privacy: door-idp's request log lost its first entries "
-           "(raise request_log_max in the scenario)\n");
-    goto out;
-  }
-  privacy_audit(all, cfg, rp, profiles, n_profiles, browser_added, out);
-  rc = 0;
+  rc = privacy_audit_log(admin, cfg, rp, profiles, n_profiles, browser_added,
+                         out, NULL);
 out:
-  json_decref(all);
-  if (c)
-    curl_easy_cleanup(c);
-  door__buf_free(&url);
-  door__buf_free(&body);
   door_rp_free(rp);
   door__config_free(cfg);
   door__errlist_free(&errs);

@@ -59,12 +59,22 @@ void privacy_audit(const json_t *entries, const door_config *cfg,
 /* Prints "# privacy: N ENDPOINT request(s) audited" lines. */
 void privacy_audit_print(const privacy_audit_result *r);
 
+/* For suites that run door_rp in-process (gate, login): fetches door-idp's
+ * whole request log from `admin` (its admin origin, "http://127.0.0.1:PORT",
+ * with idp_admin_call), checks that it answered 200 with a JSON array that
+ * still starts at seq 1 (nothing pushed out of the ring), and audits it
+ * against `cfg` and `rp`.  Returns 0 when it could run (the findings are in
+ * *out), -1 with a "# privacy: " line saying why not.  *log (may be NULL)
+ * gets the request log (a new reference; NULL on -1) for more checks. */
+int privacy_audit_log(const char *admin, const door_config *cfg,
+                      const door_rp *rp, const privacy_profile *profiles,
+                      size_t n_profiles, const char *const *browser_added,
+                      privacy_audit_result *out, json_t **log);
+
 /* For suites that run door-broker as a program: loads the broker's
- * configuration file, builds a door_rp from it (no network I/O), fetches
- * door-idp's whole request log from `admin` (its admin origin,
- * "http://127.0.0.1:PORT"), checks that the log still starts at seq 1 and
- * audits it.  Returns 0 when it could run (the findings are in *out), -1
- * with a "# privacy: " line saying why not. */
+ * configuration file, builds a door_rp from it (no network I/O) and runs
+ * privacy_audit_log with them.  Returns 0 when it could run (the findings
+ * are in *out), -1 with a "# privacy: " line saying why not. */
 int privacy_audit_file(const char *config_path, const char *admin,
                        const privacy_profile *profiles, size_t n_profiles,
                        const char *const *browser_added,
