@@ -10,10 +10,14 @@
  * Programs get: argv[1] door-idp, argv[2] door-broker, argv[3] ca.pem,
  * argv[4] server.pem, argv[5] server.key, argv[6] the scenario template,
  * argv[7] (optional) the sqlite3 program.
+ *
+ * door-idp's admin API (clock, faults, request log): idp_admin_call with
+ * e->admin (tests/e2e/common/idp_admin.h, included here).
  */
 #ifndef DOOR_E2E_BROKER_BH_H
 #define DOOR_E2E_BROKER_BH_H
 
+#include "idp_admin.h"
 #include "util/buf.h"
 #include "util/url.h"
 
@@ -30,7 +34,8 @@ typedef struct bh_env {
   int port;
   char base[64];   /* https://127.0.0.1:PORT */
   char origin[64]; /* the same: the Origin browsers send */
-  char admin[128]; /* door-idp admin origin */
+  char admin[128]; /* door-idp admin origin: idp_admin_call(e->admin, ...)
+                    * (tests/e2e/common/idp_admin.h, in bh_srcs) */
 } bh_env;
 
 /* Everything up: door-idp, the configuration, door-broker.  0 on success.

@@ -12,7 +12,6 @@
 #include "bh_privacy.h"
 #include "t.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,50 +25,16 @@ static int has(const char *s, const char *part) {
   return s && strstr(s, part) != NULL;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ud) {
-  door__buf_append(ud, p, size * n);
-  return size * n;
-}
-
-/* A request to door-idp's admin API: the HTTP status, the body in out. */
-static long admin(const char *method, const char *path, const char *json,
-                  door_buf *out) {
-  char url[300];
-  long status = -1;
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: "
-                                                 "application/json");
-  door_buf sink;
-  door__buf_init(&sink, 1 << 24);
-  snprintf(url, sizeof url, "%s%s", E->admin, path);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (json)
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_CAINFO, E->ca);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &sink);
-  if (curl_easy_perform(c) == CURLE_OK)
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  door__buf_free(&sink);
-  return status;
-}
-
 /* Token requests at door-idp's xmarket profile whose form has
  * grant_type=refresh_token. */
 static int refresh_grants(void) {
-  door_buf b;
   json_t *all, *req, *form, *pair;
   size_t i, j;
   int n = 0;
-  door__buf_init(&b, 1 << 24);
-  T_EQ_INT(admin("GET", "/requests?profile=xmarket&endpoint=token", NULL, &b),
+  T_EQ_INT(idp_admin_call(E->admin, "GET",
+                          "/requests?profile=xmarket&endpoint=token", NULL,
+                          &all),
            200);
-  all = json_loadb(b.data, b.len, 0, NULL);
-  door__buf_free(&b);
   T_OK(json_is_array(all));
   json_array_foreach(all, i, req) {
     form = json_object_get(req, "form");
@@ -115,13 +80,15 @@ static void test_refresh_then_relogin(void) {
    * refresh answer's ID token would carry door-idp's moved iat, which the
    * broker (on real time) rightly refuses as issued in the future: this
    * one answer comes without an ID token (fault token.no_id_token). */
-  T_EQ_INT(admin("PUT", "/profiles/xmarket/clock", "{\"offset\":7200}", NULL),
+  T_EQ_INT(idp_admin_call(E->admin, "PUT", "/profiles/xmarket/clock",
+                          "{\"offset\":7200}", NULL),
            200);
-  T_EQ_INT(admin("POST", "/faults",
-                 "{\"fault\":\"token.no_id_token\",\"profile\":\"xmarket\","
-                 "\"count\":1}",
-                 NULL),
-           201);
+  T_EQ_INT(
+      idp_admin_call(E->admin, "POST", "/faults",
+                     "{\"fault\":\"token.no_id_token\",\"profile\":\"xmarket\","
+                     "\"count\":1}",
+                     NULL),
+      201);
   T_EQ_INT(bh_post_path(b, PATH, form, &r), 0);
   if (r.status != 200)
     T_FAIL_("participation after expiry: %ld %s", r.status,
@@ -133,11 +100,13 @@ static void test_refresh_then_relogin(void) {
   T_EQ_INT(r.status, 200);
   T_EQ_INT(refresh_grants() - base, 1);
   /* Past the refresh token's lifetime (30 days) too: sign in again. */
-  T_EQ_INT(
-      admin("PUT", "/profiles/xmarket/clock", "{\"offset\":2700000}", NULL),
-      200);
+  T_EQ_INT(idp_admin_call(E->admin, "PUT", "/profiles/xmarket/clock",
+                          "{\"offset\":2700000}", NULL),
+           200);
   T_EQ_INT(bh_post_path(b, PATH, form, &r), 0);
-  T_EQ_INT(admin("PUT", "/profiles/xmarket/clock", "{}", NULL), 200);
+  T_EQ_INT(
+      idp_admin_call(E->admin, "PUT", "/profiles/xmarket/clock", "{}", NULL),
+      200);
   T_EQ_INT(r.status, 403);
   T_OK(has(r.body.data, "TICKETS_RELOGIN_NEEDED"));
   T_EQ_INT(refresh_grants() - base, 2); /* tried, refused (invalid_grant) */

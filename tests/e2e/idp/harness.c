@@ -1,6 +1,8 @@
 /* e2e harness for door-idp (see harness.h). */
 #include "harness.h"
 
+#include "idp_admin.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -561,21 +563,5 @@ void e2e_tls_rx_stop(e2e_tls_rx *r) {
 
 long e2e_admin_call(e2e_env *e, const char *method, const char *path,
                     const char *json, json_t **out) {
-  e2e_resp r;
-  long st;
-  if (out)
-    *out = NULL;
-  e2e_resp_init(&r);
-  if (e2e_admin(e, method, path, json, &r) != 0) {
-    printf("# admin %s %s: no response\n", method, path);
-    e2e_resp_free(&r);
-    return -1;
-  }
-  st = r.status;
-  if (out)
-    *out = e2e_json(&r);
-  if (st >= 400)
-    printf("# admin %s %s: %ld %s\n", method, path, st, door__buf_str(&r.body));
-  e2e_resp_free(&r);
-  return st;
+  return idp_admin_call(e->admin, method, path, json, out);
 }

@@ -58,7 +58,8 @@ int e2e_admin(e2e_env *e, const char *method, const char *path,
               const char *json, e2e_resp *out);
 /* Admin API call that answers its status (-1 when no response arrived);
  * *out (may be NULL) gets the parsed body; an answer of 400 or more is
- * printed with its body as a TAP comment. */
+ * printed with its body as a TAP comment.  idp_admin_call with e->admin
+ * (tests/e2e/common/idp_admin.h, shared with the door-broker harness). */
 long e2e_admin_call(e2e_env *e, const char *method, const char *path,
                     const char *json, json_t **out);
 /* Parses a response body as JSON (NULL when it is not). */
