@@ -92,12 +92,11 @@ door_err door__idp_resp_header(door_idp_resp *r, const char *name,
   return door__kvlist_add(&r->headers, name, value);
 }
 
-/* Appends a JSON string's text, quoted, when every byte is printable ASCII
- * other than '"' and '\\': the bytes jansson copies unescaped in every
- * mode door-idp dumps with (no JSON_ENSURE_ASCII, no JSON_ESCAPE_SLASH).
- * Returns 1 when it wrote, 0 when the string needs jansson's escaping
- * (nothing written then). */
-static int flat_str(door_buf *out, const char *s, size_t n, door_err *err) {
+/* See http.h: printable ASCII other than '"' and '\\' is what jansson
+ * copies unescaped in every mode door-idp dumps with (no JSON_ENSURE_ASCII,
+ * no JSON_ESCAPE_SLASH). */
+int door__idp_json_flat_str(door_buf *out, const char *s, size_t n,
+                            door_err *err) {
   const unsigned char *u = (const unsigned char *)s;
   unsigned bad = 0;
   size_t i;
@@ -117,8 +116,7 @@ static int flat_str(door_buf *out, const char *s, size_t n, door_err *err) {
   return 1;
 }
 
-/* The decimal text of v, as jansson prints a json_int_t ("%lld"). */
-static door_err flat_int(door_buf *out, json_int_t v) {
+door_err door__idp_json_flat_int(door_buf *out, json_int_t v) {
   char tmp[24], *p = tmp + sizeof tmp;
   unsigned long long u =
       v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -148,7 +146,7 @@ static int flat_object(const json_t *j, door_buf *out, door_err *err) {
     if (!*err && !first)
       *err = door__buf_putc(out, ',');
     first = 0;
-    if (!*err && !flat_str(out, key, klen, err))
+    if (!*err && !door__idp_json_flat_str(out, key, klen, err))
       goto fallback;
     if (!*err)
       *err = door__buf_putc(out, ':');
@@ -156,11 +154,12 @@ static int flat_object(const json_t *j, door_buf *out, door_err *err) {
       break;
     switch (json_typeof(v)) {
     case JSON_STRING:
-      if (!flat_str(out, json_string_value(v), json_string_length(v), err))
+      if (!door__idp_json_flat_str(out, json_string_value(v),
+                                   json_string_length(v), err))
         goto fallback;
       break;
     case JSON_INTEGER:
-      *err = flat_int(out, json_integer_value(v));
+      *err = door__idp_json_flat_int(out, json_integer_value(v));
       break;
     case JSON_TRUE:
       *err = door__buf_puts(out, "true");
@@ -233,8 +232,11 @@ door_err door__idp_resp_json(door_idp_resp *r, int status, json_t *j) {
   door__buf_reset(&r->body);
   err = door__idp_json_dump(j, &r->body);
   json_decref(j);
-  if (err)
-    return err;
+  return err ? err : door__idp_resp_json_body(r, status);
+}
+
+door_err door__idp_resp_json_body(door_idp_resp *r, int status) {
+  door_err err;
   r->status = status;
   r->content_type = "application/json";
   err = door__idp_resp_header(r, "Cache-Control", "no-store");

@@ -73,8 +73,22 @@ door_err door__idp_resp_header(door_idp_resp *r, const char *name,
  * when the first guess of the size was short.  On failure `out` is left as
  * it was. */
 door_err door__idp_json_dump(const json_t *j, door_buf *out);
+/* The flat writer's pieces, for JSON written without a jansson object
+ * (access-token claims, token answers) that must come out byte for byte as
+ * door__idp_json_dump of the object would.  door__idp_json_flat_str appends
+ * the n bytes of `s` as a quoted JSON string when jansson's compact dump
+ * copies every one of them unescaped (printable ASCII other than '"' and
+ * '\\') and returns 1 (*err: the append's result); for any other string it
+ * writes nothing and returns 0: the caller then takes the jansson path.
+ * door__idp_json_flat_int appends v as jansson prints a json_int_t. */
+int door__idp_json_flat_str(door_buf *out, const char *s, size_t n,
+                            door_err *err);
+door_err door__idp_json_flat_int(door_buf *out, json_int_t v);
 /* A JSON answer; takes over `j`. Adds Cache-Control: no-store. */
 door_err door__idp_resp_json(door_idp_resp *r, int status, json_t *j);
+/* The same for JSON already written into r->body: status, content type and
+ * the no-store headers. */
+door_err door__idp_resp_json_body(door_idp_resp *r, int status);
 /* {"error": error, "error_description": desc}. */
 door_err door__idp_resp_oauth_error(door_idp_resp *r, int status,
                                     const char *error, const char *desc);
