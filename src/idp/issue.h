@@ -19,11 +19,49 @@ typedef struct door_idp_issue {
   int nonce;    /* put the grant's nonce in the id_token */
 } door_idp_issue;
 
-/* Builds the token response object: access_token, token_type, expires_in,
- * refresh_token, id_token, scope.  Stores what must be stored.  `ctx`
- * carries the faults of the request (CLAIMS and SIGN stages run here). */
+/* What a token request issued: the members of its answer.  The caller
+ * owns it (door__idp_tokens_init, door__idp_tokens_free); `scope` and
+ * `rt_kept` are borrowed and must outlive it. */
+typedef struct door_idp_tokens {
+  door_buf at;         /* access_token */
+  door_buf idt;        /* id_token; empty: none */
+  char rt[64];         /* refresh_token issued now; "": none */
+  const char *scope;   /* NULL: none */
+  int64_t expires_in;  /* the access token's lifetime */
+  const char *rt_kept; /* the refresh grant's token kept (no rotation): the
+                          answer's last member; NULL: none */
+} door_idp_tokens;
+
+void door__idp_tokens_init(door_idp_tokens *t);
+void door__idp_tokens_free(door_idp_tokens *t);
+
+/* Issues the tokens of a response into `out` (initialised): access token,
+ * refresh token, id_token.  Stores what must be stored.  `ctx` carries the
+ * faults of the request (CLAIMS and SIGN stages run here, on the id_token;
+ * none acts on the access token). */
 door_err door__idp_issue(const door_idp_issue *in, door_idp_fault_ctx *ctx,
-                         json_t **out);
+                         door_idp_tokens *out);
+
+/* The token answer as a jansson object (for BODY faults): access_token,
+ * token_type, expires_in, refresh_token, id_token, scope, then rt_kept as
+ * refresh_token. */
+door_err door__idp_tokens_json(const door_idp_tokens *t, json_t **out);
+
+/* The same answer's compact JSON appended to `out` without a jansson
+ * object: byte for byte door__idp_json_dump of door__idp_tokens_json's
+ * object.  Returns 0 (nothing written) when a string is not flat
+ * (door__idp_json_flat_str): the caller then dumps the object.  Returns 1
+ * with *err set to the result otherwise (on failure `out` as it was). */
+int door__idp_tokens_dump(const door_idp_tokens *t, door_buf *out,
+                          door_err *err);
+
+/* The claims of a JWT access token appended to `out`: iss, sub, aud,
+ * client_id, iat, exp, jti, then scope and auth_time when the request has
+ * them.  Written flat when every string allows, else built with jansson and
+ * dumped: the same bytes either way (door__idp_json_dump's). */
+door_err door__idp_access_claims(const door_idp_issue *in, int64_t now,
+                                 const char *sub, const char *jti,
+                                 door_buf *out);
 
 /* Resolves a bearer access token (opaque or JWT) to its grant.
  * DOOR_ENOTFOUND for an unknown or revoked token, DOOR_EIDP_GRANT_EXPIRED,

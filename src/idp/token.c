@@ -203,10 +203,10 @@ static void revoke_issued(door_idp_profile *p, const char *issued) {
 /* Records the keys of what a response issued under the code (for reuse
  * detection) and the client in the login session (for logout). */
 static void remember(door_idp_profile *p, const char *code,
-                     const door_idp_grant *g, json_t *res) {
-  const char *at = json_string_value(json_object_get(res, "access_token"));
-  const char *rt = json_string_value(json_object_get(res, "refresh_token"));
-  if (at && !strchr(at, '.'))
+                     const door_idp_grant *g, const door_idp_tokens *t) {
+  const char *at = door__buf_str(&t->at);
+  const char *rt = t->rt[0] ? t->rt : NULL;
+  if (at[0] && !strchr(at, '.'))
     door__idp_store_append(&p->codes, code, offsetof(door_idp_grant, issued),
                            at);
   if (rt)
@@ -217,8 +217,22 @@ static void remember(door_idp_profile *p, const char *code,
                            offsetof(door_idp_grant, clients), g->client_id);
 }
 
+/* The token answer.  Written flat (no jansson object) unless a BODY fault
+ * of the request needs the object to act on; WIRE faults act on the written
+ * body either way, after the handler. */
 static door_err respond_tokens(door_idp_req *q, door_idp_resp *r,
-                               door_idp_fault_ctx *ctx, json_t *res) {
+                               door_idp_fault_ctx *ctx,
+                               const door_idp_tokens *t) {
+  json_t *res;
+  door_err err;
+  if (!door__idp_faults_any(&q->faults, DOOR_IDP_STAGE_BODY)) {
+    door__buf_reset(&r->body);
+    if (door__idp_tokens_dump(t, &r->body, &err))
+      return err ? err : door__idp_resp_json_body(r, 200);
+  }
+  err = door__idp_tokens_json(t, &res);
+  if (err)
+    return err;
   ctx->obj = res;
   door__idp_faults_apply(&q->faults, DOOR_IDP_STAGE_BODY, ctx);
   ctx->obj = NULL;
@@ -234,7 +248,7 @@ static door_err code_grant(door_idp_req *q, door_idp_resp *r,
   door_idp_grant g;
   door_idp_issue in;
   door_idp_user *u = NULL;
-  json_t *res = NULL;
+  door_idp_tokens t;
   door_err err, e;
   if (!code)
     return grant_error(r, "invalid_request", "code is missing");
@@ -289,11 +303,13 @@ static door_err code_grant(door_idp_req *q, door_idp_resp *r,
   in.refresh = (c->grants & DOOR_IDP_GRANT_REFRESH) != 0;
   in.id_token = 1;
   in.nonce = 1;
-  err = door__idp_issue(&in, ctx, &res);
-  if (err)
-    goto out;
-  remember(p, code, &g, res);
-  err = respond_tokens(q, r, ctx, res);
+  door__idp_tokens_init(&t);
+  err = door__idp_issue(&in, ctx, &t);
+  if (!err) {
+    remember(p, code, &g, &t);
+    err = respond_tokens(q, r, ctx, &t);
+  }
+  door__idp_tokens_free(&t);
 out:
   door__idp_user_unref(u);
   door__idp_grant_free(&g);
@@ -328,7 +344,7 @@ static door_err refresh_grant(door_idp_req *q, door_idp_resp *r,
   door_idp_grant g;
   door_idp_issue in;
   door_idp_user *u = NULL;
-  json_t *res = NULL;
+  door_idp_tokens t;
   door_err err, e;
   if (!(c->grants & DOOR_IDP_GRANT_REFRESH))
     return grant_error(r, "unauthorized_client",
@@ -367,15 +383,17 @@ static door_err refresh_grant(door_idp_req *q, door_idp_resp *r,
   in.scope = scope ? scope : g.scope;
   in.refresh = p->refresh_rotate;
   in.id_token = door__idp_has_word(in.scope, "openid");
-  err = door__idp_issue(&in, ctx, &res);
-  if (err)
-    goto out;
-  if (!p->refresh_rotate)
-    json_object_set_new(res, "refresh_token", json_string(rt));
-  if (g.sid)
-    door__idp_store_append(&p->sessions, g.sid,
-                           offsetof(door_idp_grant, clients), c->client_id);
-  err = respond_tokens(q, r, ctx, res);
+  door__idp_tokens_init(&t);
+  err = door__idp_issue(&in, ctx, &t);
+  if (!err) {
+    if (!p->refresh_rotate)
+      t.rt_kept = rt;
+    if (g.sid)
+      door__idp_store_append(&p->sessions, g.sid,
+                             offsetof(door_idp_grant, clients), c->client_id);
+    err = respond_tokens(q, r, ctx, &t);
+  }
+  door__idp_tokens_free(&t);
 out:
   door__idp_user_unref(u);
   door__idp_grant_free(&g);
@@ -386,7 +404,7 @@ static door_err cc_grant(door_idp_req *q, door_idp_resp *r,
                          door_idp_fault_ctx *ctx, door_idp_client *c) {
   const char *scope = door__kvlist_get(&q->form, "scope", NULL);
   door_idp_issue in;
-  json_t *res = NULL;
+  door_idp_tokens t;
   door_err err;
   if (!(c->grants & DOOR_IDP_GRANT_CLIENT_CREDENTIALS))
     return grant_error(r, "unauthorized_client",
@@ -400,10 +418,12 @@ static door_err cc_grant(door_idp_req *q, door_idp_resp *r,
   in.p = q->prof;
   in.c = c;
   in.scope = scope;
-  err = door__idp_issue(&in, ctx, &res);
-  if (err)
-    return err;
-  return respond_tokens(q, r, ctx, res);
+  door__idp_tokens_init(&t);
+  err = door__idp_issue(&in, ctx, &t);
+  if (!err)
+    err = respond_tokens(q, r, ctx, &t);
+  door__idp_tokens_free(&t);
+  return err;
 }
 
 door_err door__idp_token(door_idp_req *q, door_idp_resp *r) {
