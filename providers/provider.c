@@ -43,14 +43,8 @@ door_err door_provider_param_set(struct door_kvlist *l, const char *name,
   if (!l || !name || !value)
     return DOOR_EINVAL;
   for (i = 0; i < l->n; i++) {
-    if (strcmp(l->items[i].name, name) == 0) {
-      char *v = strdup(value);
-      if (!v)
-        return DOOR_ENOMEM;
-      free(l->items[i].value);
-      l->items[i].value = v;
-      return DOOR_OK;
-    }
+    if (strcmp(l->items[i].name, name) == 0)
+      return door__kvlist_set_value(l, i, value);
   }
   return door__kvlist_add(l, name, value);
 }

@@ -110,24 +110,15 @@ void door__kvlist_init(door_kvlist *l) {
 
 void door__kvlist_free(door_kvlist *l) {
   size_t i;
-  for (i = 0; i < l->n; i++) {
-    free(l->items[i].name);
-    free(l->items[i].value);
-  }
+  for (i = 0; i < l->n; i++)
+    free(l->items[i].name); /* the value lives in the same block */
   free(l->items);
   door__kvlist_init(l);
 }
 
-static char *door__strdup(const char *s) {
-  size_t n = strlen(s);
-  char *p = malloc(n + 1);
-  if (p)
-    memcpy(p, s, n + 1);
-  return p;
-}
-
 door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value) {
   door_kv kv;
+  size_t nlen, vlen;
   if (!name)
     return DOOR_EINVAL;
   if (l->n == l->cap) {
@@ -141,14 +132,41 @@ door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value) {
     l->items = items;
     l->cap = ncap;
   }
-  kv.name = door__strdup(name);
-  kv.value = door__strdup(value ? value : "");
-  if (!kv.name || !kv.value) {
-    free(kv.name);
-    free(kv.value);
+  if (!value)
+    value = "";
+  nlen = strlen(name);
+  vlen = strlen(value);
+  if (nlen > SIZE_MAX / 2 - 2 || vlen > SIZE_MAX / 2)
     return DOOR_ENOMEM;
-  }
+  /* One block: "name\0value\0" (a request's headers and form cost one
+   * malloc per pair, not two). */
+  kv.name = malloc(nlen + vlen + 2);
+  if (!kv.name)
+    return DOOR_ENOMEM;
+  memcpy(kv.name, name, nlen + 1);
+  kv.value = kv.name + nlen + 1;
+  memcpy(kv.value, value, vlen + 1);
   l->items[l->n++] = kv;
+  return DOOR_OK;
+}
+
+door_err door__kvlist_set_value(door_kvlist *l, size_t i, const char *value) {
+  size_t nlen, vlen;
+  char *block;
+  if (!l || i >= l->n || !value)
+    return DOOR_EINVAL;
+  nlen = strlen(l->items[i].name);
+  vlen = strlen(value);
+  if (vlen > SIZE_MAX / 2)
+    return DOOR_ENOMEM;
+  block = malloc(nlen + vlen + 2);
+  if (!block)
+    return DOOR_ENOMEM;
+  memcpy(block, l->items[i].name, nlen + 1);
+  memcpy(block + nlen + 1, value, vlen + 1);
+  free(l->items[i].name);
+  l->items[i].name = block;
+  l->items[i].value = block + nlen + 1;
   return DOOR_OK;
 }
 
@@ -222,7 +240,6 @@ out:
     while (out->n > start_n) {
       out->n--;
       free(out->items[out->n].name);
-      free(out->items[out->n].value);
     }
   }
   door__buf_free(&name);

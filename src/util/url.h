@@ -21,7 +21,10 @@ door_err door__url_encode(door_buf *out, const char *s, size_t len);
 door_err door__url_decode(door_buf *out, const char *s, size_t len,
                           int plus_is_space);
 
-/* A list of decoded name/value pairs, in input order. */
+/* A list of decoded name/value pairs, in input order.  Ownership: the list
+ * owns each pair as one allocation, "name\0value\0", at `name`; `value`
+ * points into it.  Never free or assign `value` alone: replace a value with
+ * door__kvlist_set_value. */
 typedef struct door_kv {
   char *name;
   char *value;
@@ -36,6 +39,9 @@ typedef struct door_kvlist {
 void door__kvlist_init(door_kvlist *l);
 void door__kvlist_free(door_kvlist *l);
 door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value);
+/* Replaces the value of pair `i` (< l->n); on failure the pair is as it
+ * was. */
+door_err door__kvlist_set_value(door_kvlist *l, size_t i, const char *value);
 /* The value of the only pair named `name`: NULL when absent.  When the name
  * occurs more than once, *dup (if not NULL) is set to 1 and NULL returned:
  * OAuth parameters must not repeat (RFC 6749 section 3.1). */

@@ -94,6 +94,18 @@ static void test_kvlist(void) {
   T_OK(door__kvlist_get(&l, "c", &dup) == NULL);
   T_EQ_INT(dup, 0);
   T_OK(door__kvlist_get(&l, "a", NULL) == NULL);
+  /* A value replaced: longer, then empty; the name and the other pairs
+   * stay (ASan checks the one-block ownership). */
+  T_EQ_ERR(door__kvlist_set_value(&l, 1, "a much longer value than before"),
+           DOOR_OK);
+  T_EQ_STR(l.items[1].name, "b");
+  T_EQ_STR(door__kvlist_get(&l, "b", NULL), "a much longer value than before");
+  T_EQ_ERR(door__kvlist_set_value(&l, 1, ""), DOOR_OK);
+  T_EQ_STR(door__kvlist_get(&l, "b", NULL), "");
+  T_EQ_ERR(door__kvlist_set_value(&l, 3, "x"), DOOR_EINVAL);
+  T_EQ_ERR(door__kvlist_set_value(&l, 0, NULL), DOOR_EINVAL);
+  T_EQ_STR(l.items[0].value, "1");
+  T_EQ_STR(l.items[2].value, "2");
   door__kvlist_free(&l);
   T_EQ_INT(l.n, 0);
   T_OK(l.items == NULL);
