@@ -18,6 +18,7 @@
 #include "idp/idp.h"
 
 #include <pthread.h>
+#include <time.h>
 
 struct event_base;
 struct evhttp;
@@ -41,6 +42,8 @@ struct door_idp_loop {
   int running;               /* thread started, not yet joined */
   door_idp_pending *pending; /* delayed answers and worker jobs; only the
                                 loop thread touches the list */
+  char date[30];             /* the Date header of this second (loop only) */
+  time_t date_at;
 };
 
 /* The evhttp request callback (arg: a door_idp_binding). */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define BODY_MAX_PROFILE ((size_t)64 << 10)
 #define BODY_MAX_ADMIN ((size_t)1 << 20)
@@ -79,7 +80,52 @@ static void free_detached(const void *data, size_t len, void *arg) {
  * reference (the request log's answer may be 128 MiB): no copy.  Like
  * libmicrohttpd before: Content-Length also on HEAD (no body then) and on
  * HTTP/1.0 answers. */
-static void send_resp(struct evhttp_request *req, int plain, door_idp_resp *r) {
+/* Two decimal digits of v (0-99). */
+static char *two_digits(char *o, int v) {
+  o[0] = (char)('0' + v / 10 % 10);
+  o[1] = (char)('0' + v % 10);
+  return o + 2;
+}
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate) of `t`. */
+static void imf_date(time_t t, char out[30]) {
+  static const char days[] = "SunMonTueWedThuFriSat";
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  struct tm tm;
+  char *o = out;
+  if (!gmtime_r(&t, &tm))
+    memset(&tm, 0, sizeof tm);
+  memcpy(o, days + 3 * (tm.tm_wday % 7), 3);
+  memcpy(o + 3, ", ", 2);
+  o = two_digits(o + 5, tm.tm_mday);
+  *o++ = ' ';
+  memcpy(o, months + 3 * (tm.tm_mon % 12), 3);
+  o += 3;
+  *o++ = ' ';
+  o = two_digits(o, (tm.tm_year + 1900) / 100);
+  o = two_digits(o, (tm.tm_year + 1900) % 100);
+  *o++ = ' ';
+  o = two_digits(o, tm.tm_hour);
+  *o++ = ':';
+  o = two_digits(o, tm.tm_min);
+  *o++ = ':';
+  o = two_digits(o, tm.tm_sec);
+  memcpy(o, " GMT", 5);
+}
+
+/* The loop's Date header value, formatted once a second (evhttp would
+ * format it for every answer). */
+static const char *loop_date(door_idp_loop *lp) {
+  time_t now = time(NULL);
+  if (now != lp->date_at || !lp->date[0]) {
+    imf_date(now, lp->date);
+    lp->date_at = now;
+  }
+  return lp->date;
+}
+
+static void send_resp(door_idp_loop *lp, struct evhttp_request *req, int plain,
+                      door_idp_resp *r) {
   struct evkeyvalq *h = evhttp_request_get_output_headers(req);
   struct evbuffer *out = evhttp_request_get_output_buffer(req);
   struct evhttp_connection *con;
@@ -100,6 +146,7 @@ static void send_resp(struct evhttp_request *req, int plain, door_idp_resp *r) {
       goto fail;
     }
   }
+  evhttp_add_header(h, "Date", loop_date(lp));
   if (r->content_type)
     evhttp_add_header(h, "Content-Type", r->content_type);
   for (i = 0; i < r->headers.n; i++)
@@ -166,7 +213,7 @@ static void pending_cb(int fd, short what, void *arg) {
     if (p->r.delay_ms && arm_delay(p) == 0)
       return;
   }
-  send_resp(p->req, p->plain, &p->r);
+  send_resp(p->loop, p->req, p->plain, &p->r);
   pending_unlink(p);
   pending_free(p);
 }
@@ -289,7 +336,7 @@ static void run_job(door_idp_loop *lp, struct evhttp_request *req, int plain,
   door__idp_resp_init(&r);
   door__idp_resp_oauth_error(&r, 503, "temporarily_unavailable",
                              "door-idp cannot start a worker thread");
-  send_resp(req, plain, &r);
+  send_resp(lp, req, plain, &r);
   door__idp_resp_free(&r);
   pending_unlink(p);
   pending_free(p);
@@ -320,7 +367,7 @@ void door__idp_ev_request(struct evhttp_request *req, void *arg) {
   if (r.delay_ms)
     send_later(b->loop, req, b->l->plain, &r);
   else
-    send_resp(req, b->l->plain, &r);
+    send_resp(b->loop, req, b->l->plain, &r);
   door__idp_resp_free(&r);
   door__idp_req_free(&q);
   door__buf_free(&path);

@@ -7,6 +7,7 @@
  * works with an OpenSSL client that verifies the served certificate against
  * build/certs/ca.pem (and fails without it), and that a certificate or key
  * that does not load is named at start. */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include "harness.h"
 #include "t.h"
 
@@ -310,6 +311,40 @@ static void test_delay_does_not_hold_the_listener(void) {
   door__buf_free(&fb);
 }
 
+/* ---- Date header ----------------------------------------------------------
+ */
+
+/* Every answer carries an RFC 9110 IMF-fixdate Date (door-idp formats it
+ * once a second per loop): the exact shape, and the time within a few
+ * seconds of ours. */
+static void test_date_header_is_imf_fixdate(void) {
+  e2e_resp r;
+  const char *d;
+  struct tm tm;
+  char *end;
+  time_t t, now;
+  int i;
+  for (i = 0; i < 2; i++) {
+    e2e_resp_init(&r);
+    T_EQ_INT(e2e_http(E, "GET", e2e_url(E, "generic", "discovery"), NULL, NULL,
+                      NULL, NULL, NULL, &r),
+             0);
+    d = e2e_header(&r, "date");
+    printf("# Date: %s\n", d ? d : "(none)");
+    T_OK(d != NULL && strlen(d) == 29);
+    memset(&tm, 0, sizeof tm);
+    end = d ? strptime(d, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+    T_OK(end != NULL && *end == '\0');
+    t = timegm(&tm);
+    now = time(NULL);
+    printf("# Date %lld, now %lld\n", (long long)t, (long long)now);
+    T_OK(t <= now + 1 && t >= now - 5);
+    e2e_resp_free(&r);
+    if (i == 0)
+      sleep(1); /* the next second's Date is formatted afresh */
+  }
+}
+
 /* ---- oversize bodies ----------------------------------------------------- */
 
 static void expect_json_413(const e2e_resp *r) {
@@ -531,6 +566,7 @@ int main(int argc, char **argv) {
       T_CASE(test_tls_handshake_openssl_verifies_against_ca),
       T_CASE(test_tls_setup_errors_name_the_file),
       T_CASE(test_delay_does_not_hold_the_listener),
+      T_CASE(test_date_header_is_imf_fixdate),
       T_CASE(test_oversize_body_gets_json_413),
       T_CASE(test_end_session_logout_does_not_block_the_loop),
       T_CASE(test_clean_shutdown_with_a_delayed_answer_pending),
