@@ -3,9 +3,9 @@
  * door-idp is a test OpenID provider.  One process serves several profiles
  * (daccount, xmarket, generic), each with its own issuer, listeners, keys,
  * clients, users, clock and grant stores.  Everything here is free of the
- * server library: server.c and server_req.c (libevent 2.1, TLS by OpenSSL)
- * adapt evhttp requests to door_idp_req and door_idp_resp (http.h), so the
- * handlers can be unit tested.
+ * server library: server.c and server_req.c (h2o's libh2o-evloop, TLS by
+ * OpenSSL) adapt h2o requests to door_idp_req and door_idp_resp (http.h), so
+ * the handlers can be unit tested.
  *
  * Threading: handlers run concurrently on the server's loop threads
  * (`threads` of them serve every profile listener, one the admin listener)

@@ -1,40 +1,48 @@
-/* door-idp listeners on libevent 2.1: sockets, the TLS context (OpenSSL,
- * through bufferevent_openssl), the loop threads and their evhttp servers.
- * server_req.c adapts the requests; server_ev.h says which thread does
- * what. */
+/* door-idp listeners on h2o's event loop (libh2o-evloop): sockets, the TLS
+ * context (OpenSSL, h2o's TLS layer), the loop threads, their h2o contexts
+ * and an orderly shutdown.  server_req.c adapts the requests; server_ev.h
+ * says which thread does what. */
+#define _GNU_SOURCE /* accept4 */
 #include "idp/server.h"
 
 #include "idp/server_ev.h"
 
 #include <arpa/inet.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/thread.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* evhttp refuses (its own HTML 413, before reading) a body over these; a
- * body over the handlers' caps (64 KiB, admin 1 MiB: server_req.c) and
- * under these gets door-idp's OAuth JSON 413. */
-#define EV_BODY_MAX_PROFILE ((size_t)8 << 20)
-#define EV_BODY_MAX_ADMIN ((size_t)32 << 20)
-/* Request line and headers (libmicrohttpd's pool was 32 KiB in all). */
-#define EV_HEADERS_MAX ((ev_ssize_t)64 << 10)
-#define IDLE_TIMEOUT_S 30
+/* h2o refuses (its own plain-text 413, before the handler) a body over
+ * these; a body over the handlers' caps (64 KiB, admin 1 MiB: server_req.c)
+ * and under these gets door-idp's OAuth JSON 413. */
+#define H2O_BODY_MAX_PROFILE ((size_t)8 << 20)
+#define H2O_BODY_MAX_ADMIN ((size_t)32 << 20)
+#define IDLE_TIMEOUT_MS 30000
+/* At shutdown: how long a loop waits for its worker jobs, then for h2o to
+ * close the connections it shut down. */
+#define STOP_JOBS_MS 10000
+#define STOP_CONNS_MS 2000
+/* Connections accepted per wake-up of a listening socket. */
+#define ACCEPT_BATCH 64
 
 struct door_idp_server {
   SSL_CTX *tls;         /* NULL when every listener is plain */
   door_idp_loop *loops; /* idp->threads profile loops, then the admin loop */
   size_t nloops;
+  /* h2o configuration: one host per listener (its handler knows the
+   * listener), shared by every loop; the admin listener has its own. */
+  h2o_globalconf_t conf, admin_conf;
+  int conf_ready, admin_conf_ready;
+  h2o_hostconf_t **hosts; /* per listener, in all_listeners() order */
 };
 
 /* "https://127.0.0.1:443", IPv6 hosts in brackets. */
@@ -220,96 +228,233 @@ out:
   return err;
 }
 
-/* evhttp's bufferevent factory on HTTPS listeners: one SSL per connection,
- * accepting; evhttp sets the socket. */
-static struct bufferevent *tls_bev(struct event_base *base, void *arg) {
-  SSL *ssl = SSL_new(arg);
-  struct bufferevent *bev;
-  if (!ssl)
-    return NULL;
-  bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                       BEV_OPT_CLOSE_ON_FREE);
-  if (!bev)
-    return NULL;
-  /* Clients may close without close_notify once they have their answer. */
-  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-  return bev;
+/* ---- connections --------------------------------------------------------- */
+
+static void conn_closed(void *arg) {
+  door_idp_conn *c = arg;
+  door_idp_loop *lp = c->loop;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    lp->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  lp->nconns--;
+  free(c);
 }
 
-/* An evhttp for listener `l` on loop `lp`, accepting on a dup() of its
- * socket. */
-static door_err bind_http(struct door_idp_server *s, door_idp_loop *lp,
-                          door_idp_listener *l, door_detail *d) {
+/* Accepts what is waiting on a listening socket (a batch), each connection
+ * tracked until h2o closes it, so that a stopping loop can close them. */
+static void on_accept(h2o_socket_t *listener, const char *err) {
+  door_idp_binding *b = listener->data;
+  door_idp_loop *lp = b->loop;
+  int i, one = 1;
+  if (err)
+    return;
+  for (i = 0; i < ACCEPT_BATCH && !lp->stopping; i++) {
+    h2o_socket_t *sock;
+    door_idp_conn *c;
+    int fd = accept4(b->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+      break; /* EAGAIN (another loop took it), or out of descriptors */
+    c = calloc(1, sizeof *c);
+    if (!c) {
+      close(fd);
+      break;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sock = h2o_evloop_socket_create(lp->evloop, fd,
+                                    H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
+    c->loop = lp;
+    c->fd = fd;
+    c->next = lp->conns;
+    if (c->next)
+      c->next->prev = c;
+    lp->conns = c;
+    lp->nconns++;
+    sock->on_close.cb = conn_closed;
+    sock->on_close.data = c;
+    h2o_accept(&b->accept, sock);
+  }
+}
+
+/* ---- h2o configuration ----------------------------------------------------
+ */
+
+/* One h2o host per listener, its handler at "/" (door-idp routes paths
+ * itself). */
+static door_err conf_host(h2o_globalconf_t *conf, door_idp_listener *l,
+                          size_t index, h2o_hostconf_t **out) {
+  char name[32];
+  size_t n;
+  h2o_hostconf_t *host;
+  h2o_pathconf_t *path;
+  door_idp_handler *h;
+  memcpy(name, "listener-", 9);
+  n = 9 + door__u64_to_str((uint64_t)index, name + 9);
+  name[n] = '\0';
+  host = h2o_config_register_host(conf, h2o_iovec_init(name, n), 65535);
+  if (!host)
+    return DOOR_ENOMEM;
+  path = h2o_config_register_path(host, "/", 0);
+  h = (door_idp_handler *)h2o_create_handler(path, sizeof *h);
+  h->super.on_req = door__idp_h2o_request;
+  h->l = l;
+  *out = host;
+  return DOOR_OK;
+}
+
+static void conf_init(h2o_globalconf_t *conf, size_t body_max) {
+  h2o_config_init(conf);
+  conf->server_name = h2o_iovec_init("", 0); /* no Server header */
+  conf->max_request_entity_size = body_max;
+  conf->http1.req_timeout = IDLE_TIMEOUT_MS;
+}
+
+/* ---- loops -----------------------------------------------------------------
+ */
+
+static void on_control(h2o_multithread_receiver_t *recv,
+                       h2o_linklist_t *messages) {
+  door_idp_loop *lp = H2O_STRUCT_FROM_MEMBER(door_idp_loop, control, recv);
+  door_idp_conn *c;
+  size_t i;
+  while (!h2o_linklist_is_empty(messages))
+    h2o_linklist_unlink(messages->next);
+  if (lp->stopping)
+    return;
+  lp->stopping = 1;
+  for (i = 0; i < lp->nbinds; i++) {
+    if (lp->binds[i].sock) {
+      h2o_socket_read_stop(lp->binds[i].sock);
+      h2o_socket_close(lp->binds[i].sock); /* closes our dup */
+      lp->binds[i].sock = NULL;
+    }
+  }
+  /* Pending answers are not sent: the connections go first (idle ones
+   * read the end of the stream and close; an answer written now fails). */
+  for (c = lp->conns; c; c = c->next)
+    shutdown(c->fd, SHUT_RDWR);
+  door__idp_h2o_flush_pending(lp);
+}
+
+static void *loop_main(void *arg) {
+  door_idp_loop *lp = arg;
+  uint64_t t0;
+  door_idp_conn *c;
+  while (!lp->stopping)
+    h2o_evloop_run(lp->evloop, INT32_MAX);
+  /* Worker jobs end (their answers go nowhere: on_control shut the
+   * connections down), then h2o closes the connections. */
+  t0 = h2o_now(lp->evloop);
+  while (lp->pending && h2o_now(lp->evloop) - t0 < STOP_JOBS_MS)
+    h2o_evloop_run(lp->evloop, 100);
+  for (c = lp->conns; c; c = c->next)
+    shutdown(c->fd, SHUT_RDWR); /* accepted since on_control: none */
+  t0 = h2o_now(lp->evloop);
+  while ((lp->conns || lp->pending) && h2o_now(lp->evloop) - t0 < STOP_CONNS_MS)
+    h2o_evloop_run(lp->evloop, 100);
+  /* One more turn: h2o frees closed sockets on the next run. */
+  h2o_evloop_run(lp->evloop, 0);
+  return NULL;
+}
+
+/* An accepting socket for listener `l` on loop `lp` (a dup() of its
+ * socket), with `host` as the connections' only host. */
+static door_err bind_h2o(struct door_idp_server *s, door_idp_loop *lp,
+                         door_idp_listener *l, h2o_hostconf_t *host,
+                         door_detail *d) {
   char where[160];
   door_idp_binding *b = &lp->binds[lp->nbinds];
   int fd;
   listener_where(l, where, sizeof where);
   b->loop = lp;
   b->l = l;
-  b->http = evhttp_new(lp->base);
-  if (!b->http)
-    return door_detail_set(d, DOOR_ENOMEM, where, "cannot create an evhttp",
-                           NULL);
-  lp->nbinds++;
-  evhttp_set_allowed_methods(
-      b->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                   EVHTTP_REQ_PATCH);
-  /* No Content-Type unless the handler set one. */
-  evhttp_set_default_content_type(b->http, NULL);
-  evhttp_set_timeout(b->http, IDLE_TIMEOUT_S);
-  evhttp_set_max_headers_size(b->http, EV_HEADERS_MAX);
-  evhttp_set_max_body_size(
-      b->http, (ev_ssize_t)(l->prof ? EV_BODY_MAX_PROFILE : EV_BODY_MAX_ADMIN));
-  evhttp_set_gencb(b->http, door__idp_ev_request, b);
-  if (!l->plain)
-    evhttp_set_bevcb(b->http, tls_bev, s->tls);
+  b->hosts[0] = host;
+  b->hosts[1] = NULL;
+  b->accept.ctx = &lp->ctx;
+  b->accept.hosts = b->hosts;
+  b->accept.ssl_ctx = l->plain ? NULL : s->tls;
   fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0 || evhttp_accept_socket(b->http, fd) != 0) {
-    if (fd >= 0)
-      close(fd);
+  if (fd < 0)
     return door_detail_set(d, DOOR_ESERVER, where,
-                           "libevent cannot accept on the socket",
+                           "cannot duplicate the listening socket",
                            "too many open files?");
-  }
+  b->fd = fd;
+  b->sock = h2o_evloop_socket_create(lp->evloop, fd, H2O_SOCKET_FLAG_DONT_READ);
+  b->sock->data = b;
+  lp->nbinds++;
+  h2o_socket_read_start(b->sock, on_accept);
   return DOOR_OK;
 }
 
-static void *loop_main(void *arg) {
-  door_idp_loop *lp = arg;
-  event_base_dispatch(lp->base);
-  return NULL;
-}
-
-/* Loop `lp` with an evhttp for each listener of `ls`. */
+/* Loop `lp` (its h2o loop and context on `conf`) accepting on each listener
+ * of `ls` (hosts: their h2o hosts). */
 static door_err loop_init(struct door_idp_server *s, door_idp *idp,
-                          door_idp_loop *lp, door_idp_listener **ls, size_t n,
-                          door_detail *d) {
-  struct event_config *cfg = event_config_new();
+                          door_idp_loop *lp, h2o_globalconf_t *conf,
+                          door_idp_listener **ls, h2o_hostconf_t **hosts,
+                          size_t n, door_detail *d) {
   door_err err;
   size_t i;
   lp->idp = idp;
-  /* The change list batches epoll_ctl calls: a keep-alive request that
-   * disables reading, writes its answer at once (server_req.c) and enables
-   * reading again makes none.  libevent warns against it with dup()ed fds
-   * in the same epoll set: each loop registers only its own dup of a
-   * listening socket and closes it only in evhttp_free, after the loop has
-   * stopped, right before the base (and its epoll set) goes. */
-  if (cfg)
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-  lp->base = cfg ? event_base_new_with_config(cfg) : NULL;
-  if (cfg)
-    event_config_free(cfg);
+  lp->evloop = h2o_evloop_create();
   lp->binds = calloc(n ? n : 1, sizeof *lp->binds);
-  if (!lp->base || !lp->binds)
+  if (!lp->evloop || !lp->binds)
     return door_detail_set(d, DOOR_ENOMEM, "server",
                            "cannot create an event loop", NULL);
+  h2o_context_init(&lp->ctx, lp->evloop, conf);
+  lp->ctx_ready = 1;
+  h2o_multithread_register_receiver(lp->ctx.queue, &lp->jobs,
+                                    door__idp_h2o_jobs_done);
+  h2o_multithread_register_receiver(lp->ctx.queue, &lp->control, on_control);
   for (i = 0; i < n; i++) {
-    err = bind_http(s, lp, ls[i], d);
+    err = bind_h2o(s, lp, ls[i], hosts[i], d);
     if (err)
       return err;
   }
   return DOOR_OK;
+}
+
+/* Frees a loop whose thread has ended (or never started).  A loop that
+ * still has connections or answers (h2o did not close them in time) is
+ * left as it is: its memory goes with the process. */
+static void loop_free(door_idp_loop *lp) {
+  size_t i;
+  if (lp->running)
+    pthread_join(lp->thread, NULL);
+  lp->running = 0;
+  if (lp->conns || lp->pending) {
+    fprintf(stderr,
+            "door-idp: a loop kept %zu connection(s) past shutdown; "
+            "leaving its memory to the process exit\n",
+            lp->nconns);
+    return;
+  }
+  door__idp_h2o_drop_pending(lp);
+  for (i = 0; i < lp->nbinds; i++) {
+    if (lp->binds[i].sock) {
+      h2o_socket_read_stop(lp->binds[i].sock);
+      h2o_socket_close(lp->binds[i].sock);
+    }
+  }
+  free(lp->binds);
+  lp->binds = NULL;
+  if (lp->ctx_ready) {
+    /* Let h2o free what was closed (listeners, connections). */
+    h2o_evloop_run(lp->evloop, 0);
+    h2o_multithread_unregister_receiver(lp->ctx.queue, &lp->jobs);
+    h2o_multithread_unregister_receiver(lp->ctx.queue, &lp->control);
+    h2o_context_dispose(&lp->ctx);
+#if H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR < 3
+    /* h2o before 2.3 closes the queue's sockets but leaves its memory
+     * (upstream commit 6b0a76e, "release memory in destroy"). */
+    free(lp->ctx.queue);
+#endif
+    lp->ctx_ready = 0;
+  }
+  if (lp->evloop)
+    h2o_evloop_destroy(lp->evloop);
+  lp->evloop = NULL;
 }
 
 /* Every listener of the process, profiles first, the admin listener last. */
@@ -352,25 +497,32 @@ static door_err run_all(door_idp *idp, door_detail *d) {
     if (err)
       goto out;
   }
-  /* Cross-thread event_active and loopbreak; libevent keeps this setting
-   * for the process (a second call is harmless). */
-  if (evthread_use_pthreads() != 0) {
-    err = door_detail_set(d, DOOR_ESERVER, "server",
-                          "libevent has no pthreads support", NULL);
-    goto out;
-  }
+  s->hosts = calloc(n, sizeof *s->hosts);
   s->nloops = (idp->threads ? idp->threads : 1) + 1;
   s->loops = calloc(s->nloops, sizeof *s->loops);
-  if (!s->loops) {
+  if (!s->loops || !s->hosts) {
     err = door_detail_set(d, DOOR_ENOMEM, "server", "out of memory", NULL);
     goto out;
   }
+  conf_init(&s->conf, H2O_BODY_MAX_PROFILE);
+  s->conf_ready = 1;
+  conf_init(&s->admin_conf, H2O_BODY_MAX_ADMIN);
+  s->admin_conf_ready = 1;
+  for (i = 0; i < n; i++) {
+    err = conf_host(i + 1 < n ? &s->conf : &s->admin_conf, ls[i], i,
+                    &s->hosts[i]);
+    if (err) {
+      err = door_detail_set(d, err, "server", "out of memory", NULL);
+      goto out;
+    }
+  }
   for (i = 0; i + 1 < s->nloops; i++) {
-    err = loop_init(s, idp, &s->loops[i], ls, n - 1, d);
+    err = loop_init(s, idp, &s->loops[i], &s->conf, ls, s->hosts, n - 1, d);
     if (err)
       goto out;
   }
-  err = loop_init(s, idp, &s->loops[s->nloops - 1], &ls[n - 1], 1, d);
+  err = loop_init(s, idp, &s->loops[s->nloops - 1], &s->admin_conf, &ls[n - 1],
+                  &s->hosts[n - 1], 1, d);
   if (err)
     goto out;
   for (i = 0; i < s->nloops; i++) {
@@ -427,28 +579,28 @@ static void close_listener(door_idp_listener *l) {
 void door__idp_server_stop(door_idp *idp) {
   struct door_idp_server *s = idp->server;
   size_t i, k;
+  int kept = 0;
   if (s) {
-    for (i = 0; i < s->nloops; i++) {
-      /* loopexit, not loopbreak: it also stops a loop that has not
-       * entered event_base_dispatch yet. */
-      if (s->loops[i].running)
-        event_base_loopexit(s->loops[i].base, NULL);
-    }
     for (i = 0; i < s->nloops; i++) {
       door_idp_loop *lp = &s->loops[i];
       if (lp->running)
-        pthread_join(lp->thread, NULL);
-      lp->running = 0;
-      door__idp_ev_drop_pending(lp);
-      for (k = 0; k < lp->nbinds; k++)
-        evhttp_free(lp->binds[k].http);
-      free(lp->binds);
-      if (lp->base)
-        event_base_free(lp->base);
+        h2o_multithread_send_message(&lp->control, &lp->stop_msg);
     }
-    free(s->loops);
-    SSL_CTX_free(s->tls);
-    free(s);
+    for (i = 0; i < s->nloops; i++) {
+      loop_free(&s->loops[i]);
+      kept |= s->loops[i].evloop != NULL;
+    }
+    if (!kept) {
+      /* Nothing of h2o's refers to the configuration any more. */
+      if (s->conf_ready)
+        h2o_config_dispose(&s->conf);
+      if (s->admin_conf_ready)
+        h2o_config_dispose(&s->admin_conf);
+      free(s->loops);
+      free(s->hosts);
+      SSL_CTX_free(s->tls);
+      free(s);
+    }
     idp->server = NULL;
   }
   close_listener(&idp->admin);

@@ -1,4 +1,4 @@
-/* door-idp listeners (libevent 2.1 with OpenSSL: server_ev.h). */
+/* door-idp listeners (h2o's libh2o-evloop with OpenSSL: server_ev.h). */
 #ifndef DOOR_IDP_SERVER_H
 #define DOOR_IDP_SERVER_H
 

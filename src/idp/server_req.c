@@ -1,21 +1,14 @@
-/* door-idp requests on libevent's evhttp: the adaptation of an evhttp
- * request to door_idp_req / door_idp_resp (http.h), delayed answers on a
- * timer, and the worker threads of the handlers that may POST back-channel
- * logout tokens (server_ev.h says which thread does what). */
+/* door-idp requests on h2o: the adaptation of an h2o request to
+ * door_idp_req / door_idp_resp (http.h), delayed answers on an h2o
+ * timeout, and the worker threads of the handlers that may POST
+ * back-channel logout tokens (server_ev.h says which thread does what). */
 #include "idp/server_ev.h"
 
 #include "idp/http.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_struct.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define BODY_MAX_PROFILE ((size_t)64 << 10)
 #define BODY_MAX_ADMIN ((size_t)1 << 20)
@@ -23,44 +16,93 @@
 #define PARAM_LEN_MAX ((size_t)64 << 10)
 #define HEADERS_MAX 200
 #define DELAY_MAX_MS 60000u
+/* Distinct delay lengths with an h2o timeout of their own, per loop; a
+ * further length shares the nearest longer one (or the longest). */
+#define DELAY_LENGTHS_MAX 64
 
 /* An answer not sent from the request callback: a worker job (the handler
- * runs on `thread`), then maybe a delay (the same event as a timer). */
+ * runs on `thread`), then maybe a delay. */
 struct door_idp_pending {
   door_idp_pending *prev, *next;
   door_idp_loop *loop;
-  struct evhttp_request *req;
-  int plain; /* the listener serves plain HTTP */
-  struct event *ev;
-  int job; /* the worker thread has not been joined */
+  h2o_req_t *req;
+  h2o_timeout_entry_t timer;     /* linked while the delay runs */
+  h2o_multithread_message_t msg; /* the worker's "done" */
+  int job;                       /* the worker thread has not been joined */
   pthread_t thread;
   door_idp_req q; /* valid while job */
   door_buf path;
   door_idp_resp r;
 };
 
-static const char *method_name(enum evhttp_cmd_type t) {
-  switch (t) {
-  case EVHTTP_REQ_GET:
-    return "GET";
-  case EVHTTP_REQ_POST:
-    return "POST";
-  case EVHTTP_REQ_HEAD:
-    return "HEAD";
-  case EVHTTP_REQ_PUT:
-    return "PUT";
-  case EVHTTP_REQ_DELETE:
-    return "DELETE";
-  case EVHTTP_REQ_OPTIONS:
-    return "OPTIONS";
-  case EVHTTP_REQ_PATCH:
-    return "PATCH";
-  case EVHTTP_REQ_TRACE:
-    return "TRACE";
-  case EVHTTP_REQ_CONNECT:
-    return "CONNECT";
+/* The methods that reach the handlers (others: 501). */
+static const char *method_name(h2o_iovec_t m) {
+  static const char *const known[] = {"GET",    "POST",    "HEAD", "PUT",
+                                      "DELETE", "OPTIONS", "PATCH"};
+  size_t i;
+  for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+    if (m.len == strlen(known[i]) && memcmp(m.base, known[i], m.len) == 0)
+      return known[i];
   }
-  return "GET";
+  return NULL;
+}
+
+static const char *reason(int status) {
+  switch (status) {
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 301:
+    return "Moved Permanently";
+  case 302:
+    return "Found";
+  case 303:
+    return "See Other";
+  case 304:
+    return "Not Modified";
+  case 307:
+    return "Temporary Redirect";
+  case 308:
+    return "Permanent Redirect";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 409:
+    return "Conflict";
+  case 413:
+    return "Content Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  }
+  return status < 200   ? "Informational"
+         : status < 300 ? "Success"
+         : status < 400 ? "Redirection"
+         : status < 500 ? "Client Error"
+                        : "Server Error";
 }
 
 static int is_form(const char *ctype) {
@@ -70,107 +112,67 @@ static int is_form(const char *ctype) {
           ctype[sizeof want - 1] == ' ');
 }
 
-static void free_detached(const void *data, size_t len, void *arg) {
-  (void)data;
-  (void)len;
-  free(arg);
+/* A detached body, freed with the request's memory pool. */
+static void free_slot(void *p) { free(*(char **)p); }
+
+/* One response header: h2o wants lower-case names (its tokens); the name
+ * goes out as the handler spelled it. */
+static void add_header(h2o_req_t *req, const char *name, const char *value) {
+  size_t n = strlen(name), i;
+  char *lc = h2o_mem_alloc_pool(&req->pool, n + 1);
+  h2o_iovec_t orig = h2o_strdup(&req->pool, name, n);
+  h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
+  for (i = 0; i < n; i++)
+    lc[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+  lc[n] = '\0';
+  h2o_add_header_by_str(&req->pool, &req->res.headers, lc, n, 1, orig.base,
+                        v.base, v.len);
 }
 
-/* Sends `r` (the loop thread only).  A large body is handed to libevent by
- * reference (the request log's answer may be 128 MiB): no copy.  Like
- * libmicrohttpd before: Content-Length also on HEAD (no body then) and on
- * HTTP/1.0 answers. */
-/* Two decimal digits of v (0-99). */
-static char *two_digits(char *o, int v) {
-  o[0] = (char)('0' + v / 10 % 10);
-  o[1] = (char)('0' + v % 10);
-  return o + 2;
-}
-
-/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate) of `t`. */
-static void imf_date(time_t t, char out[30]) {
-  static const char days[] = "SunMonTueWedThuFriSat";
-  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  struct tm tm;
-  char *o = out;
-  if (!gmtime_r(&t, &tm))
-    memset(&tm, 0, sizeof tm);
-  memcpy(o, days + 3 * (tm.tm_wday % 7), 3);
-  memcpy(o + 3, ", ", 2);
-  o = two_digits(o + 5, tm.tm_mday);
-  *o++ = ' ';
-  memcpy(o, months + 3 * (tm.tm_mon % 12), 3);
-  o += 3;
-  *o++ = ' ';
-  o = two_digits(o, (tm.tm_year + 1900) / 100);
-  o = two_digits(o, (tm.tm_year + 1900) % 100);
-  *o++ = ' ';
-  o = two_digits(o, tm.tm_hour);
-  *o++ = ':';
-  o = two_digits(o, tm.tm_min);
-  *o++ = ':';
-  o = two_digits(o, tm.tm_sec);
-  memcpy(o, " GMT", 5);
-}
-
-/* The loop's Date header value, formatted once a second (evhttp would
- * format it for every answer). */
-static const char *loop_date(door_idp_loop *lp) {
-  time_t now = time(NULL);
-  if (now != lp->date_at || !lp->date[0]) {
-    imf_date(now, lp->date);
-    lp->date_at = now;
-  }
-  return lp->date;
-}
-
-static void send_resp(door_idp_loop *lp, struct evhttp_request *req, int plain,
-                      door_idp_resp *r) {
-  struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-  struct evbuffer *out = evhttp_request_get_output_buffer(req);
-  struct evhttp_connection *con;
-  struct bufferevent *bev;
+/* Sends `r` (the loop thread only).  A large body goes to h2o by reference
+ * (the request log's answer may be 128 MiB): no copy.  Content-Length also
+ * on HEAD (no body then); none on 1xx, 204 and 304. */
+static void send_resp(h2o_req_t *req, door_idp_resp *r) {
+  static h2o_generator_t generator = {NULL, NULL};
   size_t len = r->body.len, i;
-  int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-  if (head || !len) {
-    /* nothing to send */
-  } else if (len < 4096) {
-    if (evbuffer_add(out, r->body.data, len) != 0)
-      goto fail;
-  } else {
-    char *data = door__buf_detach(&r->body);
-    if (!data)
-      goto fail;
-    if (evbuffer_add_reference(out, data, len, free_detached, data) != 0) {
-      free(data);
-      goto fail;
+  int head = req->input.method.len == 4 &&
+             memcmp(req->input.method.base, "HEAD", 4) == 0;
+  int no_body = r->status < 200 || r->status == 204 || r->status == 304;
+  h2o_iovec_t buf = {NULL, 0};
+  req->res.status = r->status;
+  req->res.reason = reason(r->status);
+  if (r->content_type)
+    add_header(req, "Content-Type", r->content_type);
+  for (i = 0; i < r->headers.n; i++)
+    add_header(req, r->headers.items[i].name, r->headers.items[i].value);
+  req->res.content_length = no_body ? SIZE_MAX : len;
+  if (!head && !no_body && len) {
+    if (len < 4096) {
+      buf = h2o_strdup(&req->pool, r->body.data, len);
+    } else {
+      char **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, free_slot);
+      *slot = door__buf_detach(&r->body);
+      buf = h2o_iovec_init(*slot, *slot ? len : 0);
+      if (!*slot) {
+        /* out of memory: no body, a 500 with an empty one */
+        req->res.status = 500;
+        req->res.reason = reason(500);
+        req->res.content_length = 0;
+      }
     }
   }
-  evhttp_add_header(h, "Date", loop_date(lp));
-  if (r->content_type)
-    evhttp_add_header(h, "Content-Type", r->content_type);
-  for (i = 0; i < r->headers.n; i++)
-    evhttp_add_header(h, r->headers.items[i].name, r->headers.items[i].value);
-  if (r->status >= 200 && r->status != 204 && r->status != 304) {
-    char num[24];
-    num[door__u64_to_str((uint64_t)len, num)] = '\0';
-    evhttp_add_header(h, "Content-Length", num);
-  }
-  con = evhttp_request_get_connection(req);
-  bev = con && plain ? evhttp_connection_get_bufferevent(con) : NULL;
-  /* The body is already in the request's output buffer. */
-  evhttp_send_reply(req, r->status, NULL, NULL);
-  /* Write now, in this turn of the loop, rather than after the next
-   * epoll_wait reports the socket writable (it is: the request was just
-   * read from it); with the base's change list the write event's add and
-   * del then cancel out.  Plain sockets only: bufferevent_openssl drives
-   * its own events. */
-  if (bev)
-    event_active(&bev->ev_write, EV_WRITE, 1);
-  return;
-fail:
-  evbuffer_drain(out, evbuffer_get_length(out));
-  evhttp_send_error(req, 500, NULL);
+  h2o_start_response(req, &generator);
+  h2o_send(req, buf.len ? &buf : NULL, buf.len ? 1 : 0, H2O_SEND_STATE_FINAL);
+}
+
+/* A plain 500 when door-idp cannot even keep the request. */
+static void send_500(h2o_req_t *req) {
+  door_idp_resp r;
+  door__idp_resp_init(&r);
+  door__idp_resp_oauth_error(&r, 500, "server_error",
+                             "door-idp is out of memory");
+  send_resp(req, &r);
+  door__idp_resp_free(&r);
 }
 
 static void pending_unlink(door_idp_pending *p) {
@@ -183,57 +185,71 @@ static void pending_unlink(door_idp_pending *p) {
 }
 
 static void pending_free(door_idp_pending *p) {
-  if (p->ev)
-    event_free(p->ev);
+  if (h2o_timeout_is_linked(&p->timer))
+    h2o_timeout_unlink(&p->timer);
   door__idp_req_free(&p->q);
   door__buf_free(&p->path);
   door__idp_resp_free(&p->r);
   free(p);
 }
 
-/* Arms the pending answer's delay (capped); 0 when armed. */
-static int arm_delay(door_idp_pending *p) {
-  unsigned ms = p->r.delay_ms > DELAY_MAX_MS ? DELAY_MAX_MS : p->r.delay_ms;
-  struct timeval tv;
-  tv.tv_sec = (time_t)(ms / 1000);
-  tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-  p->r.delay_ms = 0;
-  return event_add(p->ev, &tv);
-}
-
-static void pending_cb(int fd, short what, void *arg) {
-  door_idp_pending *p = arg;
-  (void)fd;
-  (void)what;
-  if (p->job) {
-    pthread_join(p->thread, NULL);
-    p->job = 0;
-    door__idp_req_free(&p->q);
-    door__idp_req_init(&p->q);
-    if (p->r.delay_ms && arm_delay(p) == 0)
-      return;
-  }
-  send_resp(p->loop, p->req, p->plain, &p->r);
+static void pending_send(door_idp_pending *p) {
+  send_resp(p->req, &p->r);
   pending_unlink(p);
   pending_free(p);
 }
 
-static door_idp_pending *pending_new(door_idp_loop *lp,
-                                     struct evhttp_request *req, int plain) {
+static void delay_fired(h2o_timeout_entry_t *entry) {
+  door_idp_pending *p = H2O_STRUCT_FROM_MEMBER(door_idp_pending, timer, entry);
+  pending_send(p);
+}
+
+/* The loop's timeout of `ms` (made on first use). */
+static h2o_timeout_t *delay_timeout(door_idp_loop *lp, uint64_t ms) {
+  door_idp_delay *d, *longer = NULL, *longest = NULL;
+  size_t n = 0;
+  for (d = lp->delays; d; d = d->next, n++) {
+    if (d->ms == ms)
+      return &d->timeout;
+    if (d->ms > ms && (!longer || d->ms < longer->ms))
+      longer = d;
+    if (!longest || d->ms > longest->ms)
+      longest = d;
+  }
+  if (n >= DELAY_LENGTHS_MAX || !(d = calloc(1, sizeof *d))) {
+    d = longer ? longer : longest;
+    return d ? &d->timeout : NULL;
+  }
+  d->ms = ms;
+  h2o_timeout_init(lp->evloop, &d->timeout, ms);
+  d->next = lp->delays;
+  lp->delays = d;
+  return &d->timeout;
+}
+
+/* Sends the pending answer after its delay_ms (capped), or now when the
+ * loop is stopping or has no timeout to offer. */
+static void send_after_delay(door_idp_pending *p) {
+  unsigned ms = p->r.delay_ms > DELAY_MAX_MS ? DELAY_MAX_MS : p->r.delay_ms;
+  h2o_timeout_t *t = p->loop->stopping ? NULL : delay_timeout(p->loop, ms);
+  p->r.delay_ms = 0;
+  if (!t) {
+    pending_send(p);
+    return;
+  }
+  p->timer.cb = delay_fired;
+  h2o_timeout_link(p->loop->evloop, t, &p->timer);
+}
+
+static door_idp_pending *pending_new(door_idp_loop *lp, h2o_req_t *req) {
   door_idp_pending *p = calloc(1, sizeof *p);
   if (!p)
     return NULL;
   p->loop = lp;
   p->req = req;
-  p->plain = plain;
   door__idp_req_init(&p->q);
   door__buf_init(&p->path, 8192);
   door__idp_resp_init(&p->r);
-  p->ev = event_new(lp->base, -1, 0, pending_cb, p);
-  if (!p->ev) {
-    pending_free(p);
-    return NULL;
-  }
   p->next = lp->pending;
   if (p->next)
     p->next->prev = p;
@@ -241,26 +257,31 @@ static door_idp_pending *pending_new(door_idp_loop *lp,
   return p;
 }
 
-/* Takes over `r` and sends it after its delay_ms (capped) on a timer. */
-static void send_later(door_idp_loop *lp, struct evhttp_request *req, int plain,
-                       door_idp_resp *r) {
-  door_idp_pending *p = pending_new(lp, req, plain);
-  if (!p) {
-    evhttp_send_error(req, 500, NULL);
-    return;
+void door__idp_h2o_jobs_done(h2o_multithread_receiver_t *recv,
+                             h2o_linklist_t *messages) {
+  (void)recv;
+  while (!h2o_linklist_is_empty(messages)) {
+    h2o_multithread_message_t *m =
+        H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+    door_idp_pending *p = H2O_STRUCT_FROM_MEMBER(door_idp_pending, msg, m);
+    h2o_linklist_unlink(&m->link);
+    pthread_join(p->thread, NULL);
+    p->job = 0;
+    door__idp_req_free(&p->q);
+    door__idp_req_init(&p->q);
+    if (p->r.delay_ms)
+      send_after_delay(p);
+    else
+      pending_send(p);
   }
-  p->r = *r;
-  door__idp_resp_init(r);
-  if (arm_delay(p) != 0)
-    event_active(p->ev, EV_TIMEOUT, 0);
 }
 
 static void *job_main(void *arg) {
   door_idp_pending *p = arg;
-  struct event *ev = p->ev;
+  h2o_multithread_receiver_t *jobs = &p->loop->jobs;
   door__idp_dispatch(&p->q, &p->r);
   /* From here on the loop thread owns `p` (it joins this thread). */
-  event_active(ev, EV_TIMEOUT, 0);
+  h2o_multithread_send_message(jobs, &p->msg);
   return NULL;
 }
 
@@ -272,35 +293,50 @@ static int may_post_logout(const door_idp_req *q) {
          strstr(q->path, "backchannel-logout") != NULL;
 }
 
-/* Fills `q` from the evhttp request; returns 1 when the body is over the
+/* The request's headers as received, but for those h2o keeps out of its
+ * header list: Host (its authority) first, Content-Length (the body's
+ * length) last. */
+static void adapt_headers(h2o_req_t *req, door_idp_req *q) {
+  size_t i;
+  if (req->input.authority.len)
+    door__kvlist_addn(&q->headers, "Host", 4, req->input.authority.base,
+                      req->input.authority.len);
+  for (i = 0; i < req->headers.size && q->headers.n < HEADERS_MAX; i++) {
+    const h2o_header_t *h = &req->headers.entries[i];
+    door__kvlist_addn(&q->headers, h->orig_name ? h->orig_name : h->name->base,
+                      h->name->len, h->value.base, h->value.len);
+  }
+  if (req->entity.base && q->headers.n < HEADERS_MAX) {
+    char num[24];
+    size_t n = door__u64_to_str((uint64_t)req->entity.len, num);
+    door__kvlist_addn(&q->headers, "Content-Length", 14, num, n);
+  }
+}
+
+/* Fills `q` from the h2o request; returns 1 when the body is over the
  * listener's cap. */
-static int adapt(door_idp_binding *b, struct evhttp_request *req,
+static int adapt(door_idp_listener *l, h2o_req_t *req, const char *method,
                  door_idp_req *q, door_buf *path) {
-  door_idp_listener *l = b->l;
-  const char *uri = evhttp_request_get_uri(req), *qs, *ctype;
-  struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-  struct evbuffer *body = evhttp_request_get_input_buffer(req);
-  struct evkeyval *kv;
-  size_t blen = evbuffer_get_length(body);
+  const char *raw = req->input.path.base, *qs, *ctype;
+  size_t rlen = req->input.path.len, blen = req->entity.len;
   int too_big = blen > (l->prof ? BODY_MAX_PROFILE : BODY_MAX_ADMIN);
   q->idp = l->idp;
   q->prof = l->prof;
   q->listener = l;
-  q->method = method_name(evhttp_request_get_command(req));
-  if (!uri)
-    uri = "/";
-  qs = strchr(uri, '?');
-  door__buf_append(path, uri, qs ? (size_t)(qs - uri) : strlen(uri));
+  q->method = method;
+  qs = rlen ? memchr(raw, '?', rlen) : NULL;
+  if (!rlen || memchr(raw, '\0', rlen))
+    door__buf_putc(path, '/');
+  else
+    door__buf_append(path, raw, qs ? (size_t)(qs - raw) : rlen);
   q->path = door__buf_str(path);
-  if (qs && door__form_parse(qs + 1, strlen(qs + 1), QUERY_PAIRS_MAX,
-                             PARAM_LEN_MAX, &q->query))
+  if (qs && door__form_parse(qs + 1, rlen - (size_t)(qs + 1 - raw),
+                             QUERY_PAIRS_MAX, PARAM_LEN_MAX, &q->query))
     q->query_bad = 1;
-  for (kv = in ? in->tqh_first : NULL; kv && q->headers.n < HEADERS_MAX;
-       kv = kv->next.tqe_next)
-    door__kvlist_add(&q->headers, kv->key, kv->value ? kv->value : "");
-  if (!too_big && blen) {
-    q->body = (const char *)evbuffer_pullup(body, -1);
-    q->body_len = q->body ? blen : 0;
+  adapt_headers(req, q);
+  if (!too_big && blen && req->entity.base) {
+    q->body = req->entity.base;
+    q->body_len = blen;
   }
   ctype = door__idp_req_header(q, "Content-Type");
   if (q->body_len && is_form(ctype) &&
@@ -317,12 +353,12 @@ static int adapt(door_idp_binding *b, struct evhttp_request *req,
 
 /* Takes over `q` and `path` and runs the handler on a worker thread; the
  * loop sends the answer. */
-static void run_job(door_idp_loop *lp, struct evhttp_request *req, int plain,
-                    door_idp_req *q, door_buf *path) {
-  door_idp_pending *p = pending_new(lp, req, plain);
+static void run_job(door_idp_loop *lp, h2o_req_t *req, door_idp_req *q,
+                    door_buf *path) {
+  door_idp_pending *p = pending_new(lp, req);
   door_idp_resp r;
   if (!p) {
-    evhttp_send_error(req, 500, NULL);
+    send_500(req);
     return;
   }
   p->q = *q;
@@ -336,14 +372,21 @@ static void run_job(door_idp_loop *lp, struct evhttp_request *req, int plain,
   door__idp_resp_init(&r);
   door__idp_resp_oauth_error(&r, 503, "temporarily_unavailable",
                              "door-idp cannot start a worker thread");
-  send_resp(lp, req, plain, &r);
+  send_resp(req, &r);
   door__idp_resp_free(&r);
   pending_unlink(p);
   pending_free(p);
 }
 
-void door__idp_ev_request(struct evhttp_request *req, void *arg) {
-  door_idp_binding *b = arg;
+/* The loop of this request's connection. */
+static door_idp_loop *req_loop(h2o_req_t *req) {
+  return H2O_STRUCT_FROM_MEMBER(door_idp_loop, ctx, req->conn->ctx);
+}
+
+int door__idp_h2o_request(h2o_handler_t *self, h2o_req_t *req) {
+  door_idp_listener *l = ((door_idp_handler *)self)->l;
+  door_idp_loop *lp = req_loop(req);
+  const char *method = method_name(req->input.method);
   door_idp_req q;
   door_idp_resp r;
   door_buf path;
@@ -351,38 +394,62 @@ void door__idp_ev_request(struct evhttp_request *req, void *arg) {
   door__idp_req_init(&q);
   door__idp_resp_init(&r);
   door__buf_init(&path, 8192);
-  too_big = adapt(b, req, &q, &path);
+  if (!method) {
+    door__idp_resp_oauth_error(&r, 501, "invalid_request",
+                               "method not implemented");
+    send_resp(req, &r);
+    goto out;
+  }
+  too_big = adapt(l, req, method, &q, &path);
   if (too_big) {
     door__idp_resp_oauth_error(&r, 413, "invalid_request",
                                "request body too large");
   } else if (may_post_logout(&q)) {
-    run_job(b->loop, req, b->l->plain, &q, &path);
-    door__idp_req_free(&q);
-    door__buf_free(&path);
-    door__idp_resp_free(&r);
-    return;
+    run_job(lp, req, &q, &path);
+    goto out;
   } else {
     door__idp_dispatch(&q, &r);
   }
-  if (r.delay_ms)
-    send_later(b->loop, req, b->l->plain, &r);
-  else
-    send_resp(b->loop, req, b->l->plain, &r);
+  if (r.delay_ms && !lp->stopping) {
+    door_idp_pending *p = pending_new(lp, req);
+    if (!p) {
+      send_500(req);
+      goto out;
+    }
+    p->r = r;
+    door__idp_resp_init(&r);
+    send_after_delay(p);
+  } else {
+    send_resp(req, &r);
+  }
+out:
   door__idp_resp_free(&r);
   door__idp_req_free(&q);
   door__buf_free(&path);
+  return 0;
 }
 
-void door__idp_ev_drop_pending(door_idp_loop *lp) {
+void door__idp_h2o_flush_pending(door_idp_loop *lp) {
+  door_idp_pending *p = lp->pending, *next;
+  for (; p; p = next) {
+    next = p->next;
+    if (!p->job)
+      pending_send(p); /* a delay cut short */
+  }
+}
+
+void door__idp_h2o_drop_pending(door_idp_loop *lp) {
   door_idp_pending *p;
+  door_idp_delay *d;
   while ((p = lp->pending) != NULL) {
     if (p->job)
       pthread_join(p->thread, NULL);
-    /* A request whose connection is gone belongs to us; the others are
-     * freed with their connection by evhttp_free(). */
-    if (!evhttp_request_get_connection(p->req))
-      evhttp_request_free(p->req);
     pending_unlink(p);
     pending_free(p);
+  }
+  while ((d = lp->delays) != NULL) {
+    lp->delays = d->next;
+    h2o_timeout_dispose(lp->evloop, &d->timeout);
+    free(d);
   }
 }

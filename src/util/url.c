@@ -116,11 +116,15 @@ void door__kvlist_free(door_kvlist *l) {
   door__kvlist_init(l);
 }
 
-door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value) {
+door_err door__kvlist_addn(door_kvlist *l, const char *name, size_t nlen,
+                           const char *value, size_t vlen) {
   door_kv kv;
-  size_t nlen, vlen;
-  if (!name)
+  if (!name || (!value && vlen))
     return DOOR_EINVAL;
+  if (memchr(name, '\0', nlen) || (vlen && memchr(value, '\0', vlen)))
+    return DOOR_EINVAL;
+  if (nlen > SIZE_MAX / 2 - 2 || vlen > SIZE_MAX / 2)
+    return DOOR_ENOMEM;
   if (l->n == l->cap) {
     size_t ncap = l->cap ? l->cap * 2 : 8;
     door_kv *items;
@@ -132,22 +136,27 @@ door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value) {
     l->items = items;
     l->cap = ncap;
   }
-  if (!value)
-    value = "";
-  nlen = strlen(name);
-  vlen = strlen(value);
-  if (nlen > SIZE_MAX / 2 - 2 || vlen > SIZE_MAX / 2)
-    return DOOR_ENOMEM;
   /* One block: "name\0value\0" (a request's headers and form cost one
    * malloc per pair, not two). */
   kv.name = malloc(nlen + vlen + 2);
   if (!kv.name)
     return DOOR_ENOMEM;
-  memcpy(kv.name, name, nlen + 1);
+  memcpy(kv.name, name, nlen);
+  kv.name[nlen] = '\0';
   kv.value = kv.name + nlen + 1;
-  memcpy(kv.value, value, vlen + 1);
+  if (vlen)
+    memcpy(kv.value, value, vlen);
+  kv.value[vlen] = '\0';
   l->items[l->n++] = kv;
   return DOOR_OK;
+}
+
+door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value) {
+  if (!name)
+    return DOOR_EINVAL;
+  if (!value)
+    value = "";
+  return door__kvlist_addn(l, name, strlen(name), value, strlen(value));
 }
 
 door_err door__kvlist_set_value(door_kvlist *l, size_t i, const char *value) {

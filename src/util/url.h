@@ -39,6 +39,10 @@ typedef struct door_kvlist {
 void door__kvlist_init(door_kvlist *l);
 void door__kvlist_free(door_kvlist *l);
 door_err door__kvlist_add(door_kvlist *l, const char *name, const char *value);
+/* The same with counted strings (not NUL-terminated); a NUL inside either
+ * is refused (DOOR_EINVAL): names and values are C strings. */
+door_err door__kvlist_addn(door_kvlist *l, const char *name, size_t nlen,
+                           const char *value, size_t vlen);
 /* Replaces the value of pair `i` (< l->n); on failure the pair is as it
  * was. */
 door_err door__kvlist_set_value(door_kvlist *l, size_t i, const char *value);

@@ -106,6 +106,16 @@ static void test_kvlist(void) {
   T_EQ_ERR(door__kvlist_set_value(&l, 0, NULL), DOOR_EINVAL);
   T_EQ_STR(l.items[0].value, "1");
   T_EQ_STR(l.items[2].value, "2");
+  /* Counted strings: copied and terminated; a NUL inside is refused. */
+  T_EQ_ERR(door__kvlist_addn(&l, "Host: x", 4, "example.test:443", 12),
+           DOOR_OK);
+  T_EQ_STR(l.items[3].name, "Host");
+  T_EQ_STR(l.items[3].value, "example.test");
+  T_EQ_ERR(door__kvlist_addn(&l, "a\0b", 3, "v", 1), DOOR_EINVAL);
+  T_EQ_ERR(door__kvlist_addn(&l, "n", 1, "v\0w", 3), DOOR_EINVAL);
+  T_EQ_ERR(door__kvlist_addn(&l, "n", 1, NULL, 0), DOOR_OK);
+  T_EQ_STR(l.items[4].value, "");
+  T_EQ_INT(l.n, 5);
   door__kvlist_free(&l);
   T_EQ_INT(l.n, 0);
   T_OK(l.items == NULL);
