@@ -28,6 +28,21 @@ static void member_int(door_buf *b, const char *lit, int64_t v, door_err *err) {
  * door__idp_json_dump gives for the object claims_json builds, same members
  * in the same order.  Returns 0 (out as it was) when a string needs
  * jansson's escaping or checks; claims_json then builds the object. */
+/* Closes a flat object begun at `start`: on a declined string or an error
+ * `out` is as it was.  *errp gets the error (none when declined); 1 when
+ * written. */
+static int flat_end(door_buf *out, size_t start, int flat, door_err err,
+                    door_err *errp) {
+  if (flat && !err)
+    err = door__buf_putc(out, '}');
+  if ((!flat || err) && out->data) {
+    out->len = start;
+    out->data[start] = '\0';
+  }
+  *errp = flat ? err : DOOR_OK;
+  return flat;
+}
+
 static int claims_flat(const door_idp_issue *in, int64_t now, const char *sub,
                        const char *jti, door_buf *out, door_err *errp) {
   door_idp_profile *p = in->p;
@@ -50,14 +65,7 @@ static int claims_flat(const door_idp_issue *in, int64_t now, const char *sub,
   }
   if (flat && in->g && in->g->auth_time)
     member_int(out, ",\"auth_time\":", in->g->auth_time, &err);
-  if (flat && !err)
-    err = door__buf_putc(out, '}');
-  if ((!flat || err) && out->data) {
-    out->len = start;
-    out->data[start] = '\0';
-  }
-  *errp = flat ? err : DOOR_OK;
-  return flat;
+  return flat_end(out, start, flat, err, errp);
 }
 
 /* The same claims as a jansson object (strings that are not flat). */
@@ -327,14 +335,7 @@ int door__idp_tokens_dump(const door_idp_tokens *t, door_buf *out,
        member_str(out, ",\"id_token\":", door__buf_str(&t->idt), &err)) &&
       (!t->scope || member_str(out, ",\"scope\":", t->scope, &err)) &&
       (!t->rt_kept || member_str(out, ",\"refresh_token\":", t->rt_kept, &err));
-  if (flat && !err)
-    err = door__buf_putc(out, '}');
-  if ((!flat || err) && out->data) {
-    out->len = start;
-    out->data[start] = '\0';
-  }
-  *errp = flat ? err : DOOR_OK;
-  return flat;
+  return flat_end(out, start, flat, err, errp);
 }
 
 door_err door__idp_access_lookup(door_idp_profile *p, const char *token,

@@ -288,6 +288,16 @@ int e2e_http(e2e_env *e, const char *method, const char *url, const char *body,
   return 0;
 }
 
+long e2e_get_status(e2e_env *e, const char *url) {
+  e2e_resp r;
+  long st;
+  e2e_resp_init(&r);
+  st = e2e_http(e, "GET", url, NULL, NULL, NULL, NULL, NULL, &r) == 0 ? r.status
+                                                                      : -1;
+  e2e_resp_free(&r);
+  return st;
+}
+
 int e2e_admin(e2e_env *e, const char *method, const char *path,
               const char *json, e2e_resp *out) {
   door_buf url;

@@ -53,6 +53,8 @@ const char *e2e_header(const e2e_resp *r, const char *name);
 int e2e_http(e2e_env *e, const char *method, const char *url, const char *body,
              const char *ctype, const char *basic, const char *bearer,
              const char *cookie, e2e_resp *out);
+/* GET `url` (no credentials): its status, -1 when no response arrived. */
+long e2e_get_status(e2e_env *e, const char *url);
 /* Admin API: method + path ("/faults"), JSON body or NULL. */
 int e2e_admin(e2e_env *e, const char *method, const char *path,
               const char *json, e2e_resp *out);

@@ -627,7 +627,6 @@ static void test_plain_http_and_no_auto_approve(void) {
   static const char *const extra[] = {"--plain-http", NULL};
   char *argv2[8];
   e2e_env e2;
-  e2e_resp r;
   e2e_env *saved = E;
   e2e_flow f;
   int i;
@@ -643,12 +642,7 @@ static void test_plain_http_and_no_auto_approve(void) {
   T_EQ_INT(e2e_start(&e2, 7, argv2, extra), 0);
   E = &e2;
   T_OK(strncmp(e2e_url(E, "generic", "issuer"), "http://127.0.0.1:", 17) == 0);
-  e2e_resp_init(&r);
-  T_EQ_INT(e2e_http(E, "GET", e2e_url(E, "daccount", "discovery"), NULL, NULL,
-                    NULL, NULL, NULL, &r),
-           0);
-  T_EQ_INT(r.status, 200);
-  e2e_resp_free(&r);
+  T_EQ_INT(e2e_get_status(E, e2e_url(E, "daccount", "discovery")), 200);
   flow_init(&f, "rp-rs", GE_RS_SECRET);
   T_EQ_INT(e2e_authorize(E, &f), 200); /* the picker, alice preselected */
   E = saved;

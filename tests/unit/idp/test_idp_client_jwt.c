@@ -4,6 +4,7 @@
 #include "idp/http.h"
 #include "idp/idp.h"
 #include "util/json.h"
+#include "idp_token_req.h"
 #include "t.h"
 
 #include <string.h>
@@ -186,16 +187,8 @@ static long token_status(door_idp *idp, door_idp_profile *p, const char *id,
   door_idp_req q;
   door_idp_resp r;
   long st;
-  door__idp_req_init(&q);
+  idp_token_req(&q, idp, p, "authorization_code");
   door__idp_resp_init(&r);
-  q.idp = idp;
-  q.prof = p;
-  q.listener = &p->listeners[0];
-  q.method = "POST";
-  q.path = "/token";
-  q.ep = DOOR_IDP_EP_TOKEN;
-  T_EQ_ERR(door__kvlist_add(&q.form, "grant_type", "authorization_code"),
-           DOOR_OK);
   T_EQ_ERR(door__kvlist_add(&q.form, "code", "unknown-code"), DOOR_OK);
   if (id)
     T_EQ_ERR(door__kvlist_add(&q.form, "client_id", id), DOOR_OK);

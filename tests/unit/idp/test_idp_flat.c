@@ -9,6 +9,7 @@
 #include "idp/issue.h"
 #include "jose/jose.h"
 #include "util/json.h"
+#include "idp_token_req.h"
 #include "t.h"
 
 #include <string.h>
@@ -231,16 +232,8 @@ static long cc_answer(door_idp *idp, door_idp_profile *p, const char *scope,
   door_idp_req q;
   door_idp_resp r;
   long st;
-  door__idp_req_init(&q);
+  idp_token_req(&q, idp, p, "client_credentials");
   door__idp_resp_init(&r);
-  q.idp = idp;
-  q.prof = p;
-  q.listener = &p->listeners[0];
-  q.method = "POST";
-  q.path = "/token";
-  q.ep = DOOR_IDP_EP_TOKEN;
-  T_EQ_ERR(door__kvlist_add(&q.form, "grant_type", "client_credentials"),
-           DOOR_OK);
   T_EQ_ERR(door__kvlist_add(&q.form, "client_id", "cc"), DOOR_OK);
   T_EQ_ERR(door__kvlist_add(&q.form, "client_secret", "cc-secret"), DOOR_OK);
   if (scope)
