@@ -245,6 +245,26 @@ static void conn_closed(void *arg) {
 
 /* Accepts what is waiting on a listening socket (a batch), each connection
  * tracked until h2o closes it, so that a stopping loop can close them. */
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+/* Accepting again after a pause (see on_accept). */
+static void accept_resume(h2o_timeout_entry_t *entry) {
+  door_idp_binding *b = H2O_STRUCT_FROM_MEMBER(door_idp_binding, resume, entry);
+  if (b->sock && !b->loop->stopping)
+    h2o_socket_read_start(b->sock, on_accept);
+}
+
+/* Out of descriptors or memory: the listening socket stays readable, so
+ * stop reading it for 100 ms rather than spin. */
+static void accept_pause(door_idp_binding *b) {
+  h2o_socket_read_stop(b->sock);
+  if (!h2o_timeout_is_linked(&b->resume)) {
+    b->resume.cb = accept_resume;
+    h2o_timeout_link(b->loop->evloop, &b->loop->ctx.hundred_ms_timeout,
+                     &b->resume);
+  }
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err) {
   door_idp_binding *b = listener->data;
   door_idp_loop *lp = b->loop;
@@ -255,11 +275,17 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
     h2o_socket_t *sock;
     door_idp_conn *c;
     int fd = accept4(b->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-      break; /* EAGAIN (another loop took it), or out of descriptors */
+    if (fd < 0) {
+      /* EAGAIN: another loop took it; ECONNABORTED: gone already */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM)
+        accept_pause(b);
+      break;
+    }
     c = calloc(1, sizeof *c);
     if (!c) {
       close(fd);
+      accept_pause(b);
       break;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -275,6 +301,17 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
     sock->on_close.cb = conn_closed;
     sock->on_close.data = c;
     h2o_accept(&b->accept, sock);
+  }
+}
+
+/* Stops accepting on `b` (the loop thread, or a loop that has ended). */
+static void close_binding(door_idp_binding *b) {
+  if (h2o_timeout_is_linked(&b->resume))
+    h2o_timeout_unlink(&b->resume);
+  if (b->sock) {
+    h2o_socket_read_stop(b->sock);
+    h2o_socket_close(b->sock); /* closes our dup */
+    b->sock = NULL;
   }
 }
 
@@ -324,13 +361,8 @@ static void on_control(h2o_multithread_receiver_t *recv,
   if (lp->stopping)
     return;
   lp->stopping = 1;
-  for (i = 0; i < lp->nbinds; i++) {
-    if (lp->binds[i].sock) {
-      h2o_socket_read_stop(lp->binds[i].sock);
-      h2o_socket_close(lp->binds[i].sock); /* closes our dup */
-      lp->binds[i].sock = NULL;
-    }
-  }
+  for (i = 0; i < lp->nbinds; i++)
+    close_binding(&lp->binds[i]);
   /* Pending answers are not sent: the connections go first (idle ones
    * read the end of the stream and close; an answer written now fails). */
   for (c = lp->conns; c; c = c->next)
@@ -431,12 +463,8 @@ static void loop_free(door_idp_loop *lp) {
     return;
   }
   door__idp_h2o_drop_pending(lp);
-  for (i = 0; i < lp->nbinds; i++) {
-    if (lp->binds[i].sock) {
-      h2o_socket_read_stop(lp->binds[i].sock);
-      h2o_socket_close(lp->binds[i].sock);
-    }
-  }
+  for (i = 0; i < lp->nbinds; i++)
+    close_binding(&lp->binds[i]);
   free(lp->binds);
   lp->binds = NULL;
   if (lp->ctx_ready) {

@@ -44,8 +44,9 @@ typedef struct door_idp_binding {
   door_idp_listener *l;
   h2o_hostconf_t *hosts[2]; /* the listener's host, NULL: h2o picks it */
   h2o_accept_ctx_t accept;
-  int fd;             /* a dup() of l->fd, owned by `sock` */
-  h2o_socket_t *sock; /* listening; NULL once closed */
+  int fd;                     /* a dup() of l->fd, owned by `sock` */
+  h2o_socket_t *sock;         /* listening; NULL once closed */
+  h2o_timeout_entry_t resume; /* accepting paused (out of descriptors) */
 } door_idp_binding;
 
 /* An accepted connection, until h2o closes its socket. */
