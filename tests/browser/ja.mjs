@@ -1,30 +1,14 @@
 // The broker's pages in Japanese: a browser whose Accept-Language is
 // Japanese gets the chooser, the account page and the signed-out page in
 // Japanese (door-idp's own test pages stay English).  Screenshots:
-// DOOR_BROWSER_OUT/ja-NN-*.png.  docs/demo.md.
+// DOOR_BROWSER_OUT/ja-NN-*.png.  docs/demo.md.  Set-up and the story's
+// fail-fast steps: story.mjs.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
 
-import { launchChromium, newContext, screenshot, startStack } from './lib.mjs';
+import { page, problems, stack, story } from './story.mjs';
 
-let stack;
-let chromium;
-let page;
-let problems;
-
-const shot = (name) => screenshot(page, 'ja', name);
-
-before(async () => {
-  stack = await startStack();
-  chromium = await launchChromium();
-  ({ page, problems } = await newContext(chromium.browser, {
-    locale: 'ja-JP', acceptLanguage: 'ja-JP,ja;q=0.9,en;q=0.5',
-  }));
-});
-
-after(async () => {
-  await chromium?.close();
-  await stack?.stop();
+const { test, shot } = story('ja', {
+  locale: 'ja-JP', acceptLanguage: 'ja-JP,ja;q=0.9,en;q=0.5',
 });
 
 test('the chooser is in Japanese', async () => {

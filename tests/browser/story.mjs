@@ -1,4 +1,4 @@
-// One browser story (login.mjs, token.mjs): the stack (lib.mjs startStack:
+// One browser story (login.mjs, token.mjs, ja.mjs): the stack (lib.mjs startStack:
 // door-idp and door-broker) and one chromium page, set up before the first
 // step and stopped after the last; its steps are one story: after a failed
 // step the next ones fail at once (rather than each waiting for pages that
