@@ -139,7 +139,12 @@ stop_all() {
 trap stop_all EXIT
 
 rm -f "$STATE/idp.ready"
-"$IDP" --scenario "$STATE/scenario.json" --tls-cert "$CERTS/server.pem" \
+# Each server in a session of its own: Ctrl-C (SIGINT to the terminal's
+# process group) reaches this script only, which stops both with SIGTERM
+# and waits for each (stop_all), so their exit statuses are always this
+# script's to collect; a server that took the SIGINT itself could be gone
+# before stop_all waits for it.
+setsid "$IDP" --scenario "$STATE/scenario.json" --tls-cert "$CERTS/server.pem" \
   --tls-key "$CERTS/server.key" --ready-file "$STATE/idp.ready" \
   >"$STATE/idp.log" 2>&1 &
 IDP_PID=$!
@@ -212,7 +217,7 @@ EOF
 "$BROKER" --config "$STATE/broker.ini" check >"$STATE/check.log" 2>&1 \
   || die "door-broker refuses the generated configuration: $(cat "$STATE/check.log")"
 
-"$BROKER" --config "$STATE/broker.ini" >"$STATE/broker.log" 2>&1 &
+setsid "$BROKER" --config "$STATE/broker.ini" >"$STATE/broker.log" 2>&1 &
 BROKER_PID=$!
 PIDS+=("$BROKER_PID"); NAMES+=(door-broker)
 ok=0
@@ -263,7 +268,7 @@ cat <<EOF
 EOF
 
 # Foreground until Ctrl-C (or until one of them stops on its own).
-trap 'echo; echo "demo: stopping door-broker and door-idp" >&2; exit 0' INT TERM
+trap 'echo; echo "demo: stopping door-broker and door-idp" >&2; exit 0' INT TERM HUP
 while kill -0 "$IDP_PID" 2>/dev/null && kill -0 "$BROKER_PID" 2>/dev/null; do
   sleep 1 & wait $! || true
 done
