@@ -118,14 +118,12 @@ static void free_slot(void *p) { free(*(char **)p); }
 /* One response header: h2o wants lower-case names (its tokens); the name
  * goes out as the handler spelled it. */
 static void add_header(h2o_req_t *req, const char *name, const char *value) {
-  size_t n = strlen(name), i;
-  char *lc = h2o_mem_alloc_pool(&req->pool, n + 1);
+  size_t n = strlen(name);
+  h2o_iovec_t lc = h2o_strdup(&req->pool, name, n);
   h2o_iovec_t orig = h2o_strdup(&req->pool, name, n);
   h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
-  for (i = 0; i < n; i++)
-    lc[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
-  lc[n] = '\0';
-  h2o_add_header_by_str(&req->pool, &req->res.headers, lc, n, 1, orig.base,
+  h2o_strtolower(lc.base, n);
+  h2o_add_header_by_str(&req->pool, &req->res.headers, lc.base, n, 1, orig.base,
                         v.base, v.len);
 }
 
